@@ -1,0 +1,1 @@
+"""The function app's own code: pure decisions, and the edges that talk to Azure."""

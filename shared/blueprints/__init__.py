@@ -1,0 +1,1 @@
+"""One blueprint per concern; function_app.py registers them."""

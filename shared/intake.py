@@ -1,0 +1,163 @@
+"""Starting an operation for a validated request, shared by the HTTP, queue and Event Grid intake.
+
+Idempotency lives here: the same request delivered twice attaches to the operation it already
+started, and a different definition for a resource whose operation is still running conflicts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from shared.models import ProvisioningRequest
+from shared.names import ORCHESTRATOR
+from shared.operation import (
+    OperationInput,
+    OperationStatus,
+    OperationView,
+    Source,
+    operation_id_for,
+)
+from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class Decision(StrEnum):
+    """What to do with a request given the resource's current operation."""
+
+    START = "start"
+    EXISTING = "existing"
+    CONFLICT = "conflict"
+
+
+def decide(
+    request: ProvisioningRequest,
+    request_hash: str,
+    existing: OperationInput | None,
+    existing_status: OperationStatus | None,
+) -> Decision:
+    """Start, attach to the existing operation, or refuse as a conflict (pure)."""
+    if existing is None or existing_status is None:
+        return Decision.START
+    same_request = request.request_id is not None and request.request_id == existing.request_id
+    same_definition = request_hash == existing.definition_hash
+    if not existing_status.is_terminal:
+        return Decision.EXISTING if same_request or same_definition else Decision.CONFLICT
+    if same_request:
+        return Decision.EXISTING
+    # A finished success for the same definition is the answer already; a failure is retried.
+    if same_definition and existing_status is OperationStatus.SUCCEEDED:
+        return Decision.EXISTING
+    return Decision.START
+
+
+class ConflictError(Exception):
+    """A different definition arrived while the resource's operation is still running."""
+
+    def __init__(self, view: OperationView) -> None:
+        self.view = view
+        super().__init__(
+            f"operation {view.operation_id} for {view.resource_id} is still {view.status.value}"
+        )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The operation a request ended up with, and whether this call started it."""
+
+    view: OperationView
+    started: bool
+
+
+async def read_operation(client: Any, operation_id: str) -> OperationView | None:
+    """The operation's current view from the durable client, or None if there is none."""
+    _, view = await _load(client, operation_id)
+    return view
+
+
+async def _load(
+    client: Any, operation_id: str
+) -> tuple[OperationInput, OperationView] | tuple[None, None]:
+    status = await client.get_status(operation_id, show_input=True)
+    if not status or status.input_ is None:
+        return None, None
+    raw_input = status.input_
+    operation = OperationInput.model_validate(
+        json.loads(raw_input) if isinstance(raw_input, str) else raw_input
+    )
+    runtime = status.runtime_status
+    view = OperationView.build(
+        runtime_status=runtime.value if runtime is not None else "Pending",
+        operation=operation,
+        custom_status=status.custom_status,
+        output=status.output,
+        last_updated_at=status.last_updated_time,
+    )
+    return operation, view
+
+
+async def submit(
+    client: Any,
+    request: ProvisioningRequest,
+    *,
+    source: Source,
+    settings: Settings,
+) -> Submission:
+    """Start the operation for `request`, or return the one it belongs to.
+
+    Raises ConflictError when another definition's operation is running for the resource.
+    """
+    operation_id = operation_id_for(request.target)
+    request_hash = request.definition_hash()
+    for _ in range(2):
+        existing, view = await _load(client, operation_id)
+        decision = decide(request, request_hash, existing, view.status if view else None)
+        if decision is Decision.EXISTING and view is not None:
+            return Submission(view=view, started=False)
+        if decision is Decision.CONFLICT and view is not None:
+            raise ConflictError(view)
+        operation = OperationInput.create(
+            target=request.target,
+            arm_body=request.definition.to_arm_body(),
+            definition_hash=request_hash,
+            request_id=request.request_id,
+            correlation_id=str(uuid.uuid4()),
+            source=source,
+            submitted_at=datetime.now(UTC),
+            settings=settings,
+        )
+        try:
+            await client.start_new(
+                ORCHESTRATOR, operation_id, operation.model_dump(mode="json", by_alias=True)
+            )
+        except Exception:
+            # Another delivery started the same operation between our read and our start:
+            # read again and decide against what it started.
+            logger.info("%s start raced with another request; re-reading", operation.log_context)
+            continue
+        logger.info(
+            "%s started from %s for %s",
+            operation.log_context,
+            source,
+            request.target.resource_path,
+        )
+        return Submission(view=_accepted(operation), started=True)
+    raise RuntimeError(f"could not start or find operation {operation_id}")
+
+
+def _accepted(operation: OperationInput) -> OperationView:
+    return OperationView(
+        operation_id=operation.operation_id,
+        status=OperationStatus.ACCEPTED,
+        request_id=operation.request_id,
+        correlation_id=operation.correlation_id,
+        target=operation.target,
+        resource_id=operation.target.resource_path,
+        submitted_at=operation.submitted_at,
+    )

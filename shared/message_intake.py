@@ -1,0 +1,98 @@
+"""Intake of queue messages and Event Grid events: start the operation, or reject the message.
+
+A message that can never be provisioned is not retried: the caller writes `Rejection.record`
+to the dead-letter queue and publishes `Rejection.event`. A message that conflicts with a
+running operation raises `ConflictError`, so the platform redelivers it later.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.events import CompletionEvent, rejection_event
+from shared.intake import Submission, submit
+from shared.models import Target
+from shared.operation import Source
+from shared.problems import InvalidRequest, dead_letter_record
+from shared.settings import Settings
+from shared.validation import decode_json, parse_envelope
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A message refused for good: what to dead-letter and what to announce."""
+
+    record: dict[str, Any]
+    event: CompletionEvent
+
+
+async def accept_message(
+    client: Any,
+    payload: object,
+    *,
+    raw_text: str,
+    message_id: str,
+    source: Source,
+    settings: Settings,
+) -> Submission | Rejection:
+    """Validate an envelope and start (or find) its operation; reject it if it is invalid.
+
+    `payload` is the decoded JSON when the transport already decoded it, else `raw_text`
+    is decoded here. Raises ConflictError for a conflict with a running operation.
+    """
+    try:
+        data = decode_json(raw_text, f"{source} message") if payload is None else payload
+        request = parse_envelope(
+            data,
+            default_subscription_id=settings.default_subscription_id,
+            default_resource_group=settings.default_resource_group,
+        )
+    except InvalidRequest as invalid:
+        received_at = datetime.now(UTC)
+        target, request_id = _salvage(payload if payload is not None else raw_text, settings)
+        record = dead_letter_record(raw_text, invalid.problems, source=source)
+        record["messageId"] = message_id
+        record["rejectedAt"] = received_at.isoformat()
+        event = rejection_event(
+            # Stable per message, so a redelivered rejection carries the same event id.
+            event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"rejected:{source}:{message_id}")),
+            problems=invalid.problems,
+            source=source,
+            received_at=received_at,
+            target=target,
+            request_id=request_id,
+        )
+        return Rejection(record=record, event=event)
+    return await submit(client, request, source=source, settings=settings)
+
+
+def _salvage(data: object, settings: Settings) -> tuple[Target | None, str | None]:
+    """The target and request id of an invalid message, where they are readable at all."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None, None
+    if not isinstance(data, dict):
+        return None, None
+    request_id = data.get("requestId")
+    raw_target = data.get("target")
+    target = None
+    if isinstance(raw_target, dict):
+        try:
+            target = Target.model_validate(
+                {
+                    "subscriptionId": settings.default_subscription_id,
+                    "resourceGroup": settings.default_resource_group,
+                    **raw_target,
+                }
+            )
+        except ValidationError:
+            target = None
+    return target, request_id if isinstance(request_id, str) else None

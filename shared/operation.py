@@ -1,0 +1,250 @@
+"""One provisioning operation: its durable input, progress, result, and the status callers see.
+
+The operation id is the durable instance id. It is derived from the normalized resource id,
+so there is at most one operation per interaction type at a time and a redelivered request
+finds the operation it already started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic.alias_generators import to_camel
+
+from shared.arm_reply import ArmError
+from shared.lro import ArmRequest, Finish, LroState, Outcome, PollingPolicy
+from shared.models import Target
+from shared.settings import Settings
+
+Source = Literal["http", "queue", "eventgrid"]
+
+
+class OperationStatus(StrEnum):
+    """The status vocabulary of the operations API and the completion events."""
+
+    ACCEPTED = "Accepted"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    TIMED_OUT = "TimedOut"
+    CANCELED = "Canceled"
+    REJECTED = "Rejected"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the operation has ended and its completion event is due or sent."""
+        return self not in (OperationStatus.ACCEPTED, OperationStatus.RUNNING)
+
+
+OUTCOME_STATUS = {
+    Outcome.SUCCEEDED: OperationStatus.SUCCEEDED,
+    Outcome.FAILED: OperationStatus.FAILED,
+    Outcome.TIMED_OUT: OperationStatus.TIMED_OUT,
+    Outcome.CANCELED: OperationStatus.CANCELED,
+}
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+
+def operation_id_for(target: Target) -> str:
+    """The durable instance id of the operation for `target` (case-insensitive resource id)."""
+    digest = hashlib.sha256(target.normalized_id.encode("utf-8")).hexdigest()
+    return f"ci-{digest[:32]}"
+
+
+class OperationInput(_Camel):
+    """The orchestration input; continue_as_new carries it forward with `lro` filled in."""
+
+    schema_version: Literal[1] = 1
+    operation_id: str
+    request_id: str | None
+    correlation_id: str
+    source: Source
+    target: Target
+    arm_body: dict[str, Any]
+    definition_hash: str
+    submitted_at: AwareDatetime
+    arm_endpoint: str
+    deadline_seconds: int
+    polls_per_generation: int
+    policy: PollingPolicy
+    generation: int = 0
+    lro: LroState | None = None
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        target: Target,
+        arm_body: dict[str, Any],
+        definition_hash: str,
+        request_id: str | None,
+        correlation_id: str,
+        source: Source,
+        submitted_at: datetime,
+        settings: Settings,
+    ) -> OperationInput:
+        """Capture the request and the settings that shape its loop, fixed for its lifetime."""
+        return cls(
+            operation_id=operation_id_for(target),
+            request_id=request_id,
+            correlation_id=correlation_id,
+            source=source,
+            target=target,
+            arm_body=arm_body,
+            definition_hash=definition_hash,
+            submitted_at=submitted_at,
+            arm_endpoint=settings.arm_endpoint,
+            deadline_seconds=settings.operation_deadline_seconds,
+            polls_per_generation=settings.polls_per_generation,
+            policy=_policy(settings),
+        )
+
+    @property
+    def log_context(self) -> str:
+        """The prefix every log line about this operation carries."""
+        return f"[operation={self.operation_id} correlation={self.correlation_id}]"
+
+
+class ArmCall(_Camel):
+    """The input of the ARM activities: one request, on behalf of one operation."""
+
+    schema_version: Literal[1] = 1
+    operation_id: str
+    correlation_id: str
+    request: ArmRequest
+    body: dict[str, Any] | None = None
+
+    @property
+    def log_context(self) -> str:
+        """The prefix every log line about this operation carries."""
+        return f"[operation={self.operation_id} correlation={self.correlation_id}]"
+
+
+def _policy(settings: Settings) -> PollingPolicy:
+    min_wait = timedelta(seconds=settings.poll_min_interval_seconds)
+    default_wait = timedelta(seconds=settings.poll_default_interval_seconds)
+    # Transient-failure backoff starts at the production 10 s, or sooner when polling is set
+    # faster than that (local runs), so retries never lag behind regular polls.
+    backoff_base = min(timedelta(seconds=10), default_wait)
+    return PollingPolicy(
+        min_wait=min(min_wait, default_wait),
+        default_wait=default_wait,
+        backoff_base=backoff_base,
+    )
+
+
+class OperationProgress(_Camel):
+    """What the orchestrator publishes as custom status while it runs."""
+
+    status: OperationStatus
+    provisioning_state: str | None = None
+    polls: int = 0
+    generation: int = 0
+    next_poll_at: AwareDatetime | None = None
+    updated_at: AwareDatetime
+    arm_request_id: str | None = None
+    writes_remaining: int | None = None
+    reads_remaining: int | None = None
+
+
+class OperationResult(_Camel):
+    """The orchestration output: how the operation ended."""
+
+    status: OperationStatus
+    provisioning_state: str | None = None
+    error: ArmError | None = None
+    polls: int = 0
+    completed_at: AwareDatetime
+    event_id: str
+
+    @classmethod
+    def from_finish(
+        cls, finish: Finish, *, polls: int, completed_at: datetime, event_id: str
+    ) -> OperationResult:
+        """The result for a finished long-running operation."""
+        return cls(
+            status=OUTCOME_STATUS[finish.outcome],
+            provisioning_state=finish.provisioning_state,
+            error=finish.error,
+            polls=polls,
+            completed_at=completed_at,
+            event_id=event_id,
+        )
+
+
+class OperationView(_Camel):
+    """The body of GET /api/operations/{operationId}."""
+
+    operation_id: str
+    status: OperationStatus
+    request_id: str | None = None
+    correlation_id: str | None = None
+    target: Target
+    resource_id: str
+    provisioning_state: str | None = None
+    polls: int = 0
+    next_poll_at: AwareDatetime | None = None
+    submitted_at: AwareDatetime
+    last_updated_at: AwareDatetime | None = None
+    completed_at: AwareDatetime | None = None
+    error: ArmError | None = None
+    links: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        runtime_status: str,
+        operation: OperationInput,
+        custom_status: JsonValue,
+        output: JsonValue,
+        last_updated_at: datetime | None,
+    ) -> OperationView:
+        """Merge the durable instance's input, custom status and output into one view."""
+        common: dict[str, Any] = {
+            "operation_id": operation.operation_id,
+            "request_id": operation.request_id,
+            "correlation_id": operation.correlation_id,
+            "target": operation.target,
+            "resource_id": operation.target.resource_path,
+            "submitted_at": operation.submitted_at,
+            "last_updated_at": last_updated_at,
+        }
+        if isinstance(output, dict) and runtime_status == "Completed":
+            result = OperationResult.model_validate(output)
+            return cls(
+                **common,
+                status=result.status,
+                provisioning_state=result.provisioning_state,
+                polls=result.polls,
+                completed_at=result.completed_at,
+                error=result.error,
+            )
+        if runtime_status in ("Failed", "Terminated", "Canceled"):
+            # The orchestrator turns every error into a result, so this is the host stopping
+            # it (terminate) or a defect; say so rather than pretend it is still running.
+            return cls(
+                **common,
+                status=OperationStatus.FAILED,
+                error=ArmError(
+                    code="OrchestrationStopped",
+                    message=f"The operation's orchestration ended as {runtime_status}.",
+                ),
+            )
+        if isinstance(custom_status, dict):
+            progress = OperationProgress.model_validate(custom_status)
+            return cls(
+                **common,
+                status=progress.status,
+                provisioning_state=progress.provisioning_state,
+                polls=progress.polls,
+                next_poll_at=progress.next_poll_at,
+            )
+        return cls(**common, status=OperationStatus.ACCEPTED)
