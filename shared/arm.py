@@ -16,8 +16,11 @@ from typing import Any
 import requests
 
 from shared.arm_reply import ArmReply, redact_url
+from shared.credentials import bearer_token
 from shared.lro import is_trusted_url
 from shared.names import APP_NAME, APP_VERSION
+from shared.operation import ArmCall
+from shared.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -98,3 +101,21 @@ def send(
     return ArmReply.from_parts(
         method, url, response.status_code, dict(response.headers), response.content
     )
+
+
+def call_arm(raw_call: dict[str, Any]) -> dict[str, Any]:
+    """Run one `ArmCall` (the ARM activities' input) and return the reply as JSON."""
+    call = ArmCall.model_validate(raw_call)
+    settings = get_settings()
+    reply = send(
+        call.request.method,
+        call.request.url,
+        # The endpoint of this process's settings, not one captured in the input: a token
+        # only ever goes where the running app is configured to send it.
+        arm_endpoint=settings.arm_endpoint,
+        token=lambda: bearer_token(settings.arm_scope),
+        correlation_id=call.correlation_id,
+        body=call.body,
+        log_context=call.log_context,
+    )
+    return reply.model_dump(mode="json")

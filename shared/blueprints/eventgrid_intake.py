@@ -9,15 +9,12 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.intake import ConflictError
-from shared.message_intake import Rejection, accept_message
 from shared.names import (
     REJECTED_QUEUE,
     SETTING_TOPIC_ENDPOINT,
     SETTING_TOPIC_KEY,
     STORAGE_CONNECTION,
 )
-from shared.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +37,10 @@ async def eventgrid_intake(
     client: Any,
 ) -> None:
     """Start the operation; dead-letter an invalid event; let a conflicting one be redelivered."""
+    from shared.intake import ConflictError
+    from shared.message_intake import Rejection, accept_message
+    from shared.settings import get_settings
+
     data = event.get_json()
     # Some publishers send the envelope as a JSON string rather than an object.
     payload = None if isinstance(data, str) else data

@@ -1,34 +1,16 @@
-"""HTTP intake and the operations API: submit, status, cancel, ping."""
+"""HTTP functions: submit a definition, read or cancel an operation, ping."""
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.intake import ConflictError, Submission, read_operation, submit
-from shared.models import ProvisioningRequest
-from shared.names import CANCEL_EVENT, ROUTE_PREFIX
-from shared.operation import OperationView
-from shared.problems import PROBLEM_JSON, InvalidRequest, Problem, problem_details
-from shared.settings import get_settings
-from shared.validation import decode_json, parse_envelope, parse_route_request
-
-logger = logging.getLogger(__name__)
-
 bp = df.Blueprint()
 
-MAX_BODY_BYTES = 256 * 1024
-PROBLEM_TYPE = "tag:customer-insights-interactions,2026:"
-# How soon a caller should look again while an operation runs, when the next poll is unknown.
-DEFAULT_RETRY_AFTER_SECONDS = 5
-MAX_RETRY_AFTER_SECONDS = 60
+# Handlers are imported inside each function: pydantic models and requests cost more to
+# import than the Functions SDK itself, and only the first call should pay for them.
 
 
 @bp.function_name("put_interaction")
@@ -36,21 +18,9 @@ MAX_RETRY_AFTER_SECONDS = 60
 @bp.durable_client_input(client_name="client")
 async def put_interaction(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """Create or update an interaction type from a definition (flat or ARM-wrapped)."""
+    from shared import http_handlers
 
-    def parse(body: object) -> ProvisioningRequest:
-        settings = get_settings()
-        return parse_route_request(
-            hub=req.route_params.get("hub", ""),
-            interaction_name=req.route_params.get("interactionName", ""),
-            body=body,
-            subscription_id=req.params.get("subscriptionId"),
-            resource_group=req.params.get("resourceGroup"),
-            request_id=req.params.get("requestId"),
-            default_subscription_id=settings.default_subscription_id,
-            default_resource_group=settings.default_resource_group,
-        )
-
-    return await _submit(req, client, parse)
+    return await http_handlers.put_interaction(req, client)
 
 
 @bp.function_name("post_interaction")
@@ -58,16 +28,9 @@ async def put_interaction(req: func.HttpRequest, client: Any) -> func.HttpRespon
 @bp.durable_client_input(client_name="client")
 async def post_interaction(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """Create or update an interaction type from a request envelope."""
+    from shared import http_handlers
 
-    def parse(body: object) -> ProvisioningRequest:
-        settings = get_settings()
-        return parse_envelope(
-            body,
-            default_subscription_id=settings.default_subscription_id,
-            default_resource_group=settings.default_resource_group,
-        )
-
-    return await _submit(req, client, parse)
+    return await http_handlers.post_interaction(req, client)
 
 
 @bp.function_name("get_operation")
@@ -75,11 +38,9 @@ async def post_interaction(req: func.HttpRequest, client: Any) -> func.HttpRespo
 @bp.durable_client_input(client_name="client")
 async def get_operation(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """The status of an operation."""
-    operation_id = req.route_params.get("operationId", "")
-    view = await read_operation(client, operation_id)
-    if view is None:
-        return _not_found(operation_id)
-    return _view_response(req, view, status_code=200)
+    from shared import http_handlers
+
+    return await http_handlers.get_operation(req, client)
 
 
 @bp.function_name("cancel_operation")
@@ -87,22 +48,9 @@ async def get_operation(req: func.HttpRequest, client: Any) -> func.HttpResponse
 @bp.durable_client_input(client_name="client")
 async def cancel_operation(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """Ask a running operation to stop polling; it ends as Canceled with its event."""
-    operation_id = req.route_params.get("operationId", "")
-    view = await read_operation(client, operation_id)
-    if view is None:
-        return _not_found(operation_id)
-    if view.status.is_terminal:
-        return _problem(
-            409,
-            "already-finished",
-            "The operation has already finished",
-            f"Operation {operation_id} ended as {view.status.value}; there is nothing to cancel.",
-        )
-    await client.raise_event(
-        operation_id, CANCEL_EVENT, {"requestedAt": datetime.now(UTC).isoformat()}
-    )
-    logger.info("[operation=%s correlation=%s] cancel requested", operation_id, view.correlation_id)
-    return _view_response(req, view, status_code=202)
+    from shared import http_handlers
+
+    return await http_handlers.cancel_operation(req, client)
 
 
 @bp.function_name("ping")
@@ -110,110 +58,3 @@ async def cancel_operation(req: func.HttpRequest, client: Any) -> func.HttpRespo
 def ping(req: func.HttpRequest) -> func.HttpResponse:
     """Readiness probe for scripts and load balancers."""
     return func.HttpResponse('{"status":"ok"}', mimetype="application/json")
-
-
-async def _submit(
-    req: func.HttpRequest,
-    client: Any,
-    parse: Callable[[object], ProvisioningRequest],
-) -> func.HttpResponse:
-    body = req.get_body()
-    if len(body) > MAX_BODY_BYTES:
-        return _problem(
-            413,
-            "payload-too-large",
-            "The request body is too large",
-            f"The body has {len(body)} bytes; the limit is {MAX_BODY_BYTES}.",
-        )
-    content_type = req.headers.get("content-type", "application/json").split(";")[0].strip()
-    if content_type != "application/json" and not content_type.endswith("+json"):
-        return _problem(
-            415,
-            "unsupported-media-type",
-            "The request body must be JSON",
-            f"Content-Type {content_type!r} is not supported; send application/json.",
-        )
-    try:
-        request = parse(decode_json(body, "request body"))
-    except InvalidRequest as invalid:
-        return _problems(invalid.problems)
-    try:
-        submission = await submit(client, request, source="http", settings=get_settings())
-    except ConflictError as conflict:
-        return _conflict(req, conflict.view)
-    return _submitted(req, submission)
-
-
-def _submitted(req: func.HttpRequest, submission: Submission) -> func.HttpResponse:
-    running = not submission.view.status.is_terminal
-    return _view_response(req, submission.view, status_code=202 if running else 200)
-
-
-def _view_response(
-    req: func.HttpRequest, view: OperationView, *, status_code: int
-) -> func.HttpResponse:
-    url = _status_url(req, view.operation_id)
-    headers = {"Location": url}
-    if not view.status.is_terminal:
-        headers["Retry-After"] = str(_retry_after(view))
-    body = view.model_copy(update={"links": {"status": url}})
-    return func.HttpResponse(
-        body.model_dump_json(by_alias=True),
-        status_code=status_code,
-        headers=headers,
-        mimetype="application/json",
-    )
-
-
-def _conflict(req: func.HttpRequest, running: OperationView) -> func.HttpResponse:
-    url = _status_url(req, running.operation_id)
-    body = problem_details(
-        [
-            Problem(
-                path="$",
-                message=f"Operation {running.operation_id} is still {running.status.value} "
-                "for this interaction type with a different definition; retry after it ends.",
-                code="operation_in_progress",
-            )
-        ],
-        title="Another operation is running for this interaction type",
-        status=409,
-        problem_type=PROBLEM_TYPE + "conflict",
-    )
-    body["operation"] = url
-    return func.HttpResponse(
-        json.dumps(body), status_code=409, headers={"Location": url}, mimetype=PROBLEM_JSON
-    )
-
-
-def _retry_after(view: OperationView) -> int:
-    if view.next_poll_at is None:
-        return DEFAULT_RETRY_AFTER_SECONDS
-    seconds = (view.next_poll_at - datetime.now(UTC)).total_seconds()
-    return int(min(max(seconds, 1), MAX_RETRY_AFTER_SECONDS))
-
-
-def _status_url(req: func.HttpRequest, operation_id: str) -> str:
-    parts = urlsplit(req.url)
-    return f"{parts.scheme}://{parts.netloc}/{ROUTE_PREFIX}/operations/{operation_id}"
-
-
-def _problems(problems: tuple[Problem, ...]) -> func.HttpResponse:
-    body = problem_details(problems, title="The interaction type request is invalid")
-    return func.HttpResponse(json.dumps(body), status_code=400, mimetype=PROBLEM_JSON)
-
-
-def _not_found(operation_id: str) -> func.HttpResponse:
-    return _problem(
-        404, "not-found", "No such operation", f"There is no operation {operation_id!r}."
-    )
-
-
-def _problem(status: int, kind: str, title: str, detail: str) -> func.HttpResponse:
-    body = problem_details(
-        [Problem(path="$", message=detail, code=kind.replace("-", "_"))],
-        title=title,
-        status=status,
-        problem_type=PROBLEM_TYPE + kind,
-    )
-    return func.HttpResponse(json.dumps(body), status_code=status, mimetype=PROBLEM_JSON)

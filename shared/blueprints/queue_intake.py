@@ -9,8 +9,6 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.intake import ConflictError
-from shared.message_intake import Rejection, accept_message
 from shared.names import (
     REJECTED_QUEUE,
     REQUEST_QUEUE,
@@ -18,7 +16,6 @@ from shared.names import (
     SETTING_TOPIC_KEY,
     STORAGE_CONNECTION,
 )
-from shared.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +38,10 @@ async def queue_intake(
     client: Any,
 ) -> None:
     """Start the operation; dead-letter an invalid message; let a conflicting one come back."""
+    from shared.intake import ConflictError
+    from shared.message_intake import Rejection, accept_message
+    from shared.settings import get_settings
+
     raw_text = msg.get_body().decode("utf-8", errors="replace")
     try:
         outcome = await accept_message(
