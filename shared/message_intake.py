@@ -7,21 +7,17 @@ running operation raises `ConflictError`, so the platform redelivers it later.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from shared.events import CompletionEvent, rejection_event
 from shared.intake import Submission, submit
-from shared.models import Target
 from shared.operation import Source
 from shared.problems import InvalidRequest, dead_letter_record
 from shared.settings import Settings
-from shared.validation import decode_json, parse_envelope
+from shared.validation import decode_json, parse_envelope, salvage_target
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,11 @@ async def accept_message(
         )
     except InvalidRequest as invalid:
         received_at = datetime.now(UTC)
-        target, request_id = _salvage(payload if payload is not None else raw_text, settings)
+        target, request_id = salvage_target(
+            payload if payload is not None else raw_text,
+            default_subscription_id=settings.default_subscription_id,
+            default_resource_group=settings.default_resource_group,
+        )
         record = dead_letter_record(raw_text, invalid.problems, source=source)
         record["messageId"] = message_id
         record["rejectedAt"] = received_at.isoformat()
@@ -70,29 +70,3 @@ async def accept_message(
         )
         return Rejection(record=record, event=event)
     return await submit(client, request, source=source, settings=settings)
-
-
-def _salvage(data: object, settings: Settings) -> tuple[Target | None, str | None]:
-    """The target and request id of an invalid message, where they are readable at all."""
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            return None, None
-    if not isinstance(data, dict):
-        return None, None
-    request_id = data.get("requestId")
-    raw_target = data.get("target")
-    target = None
-    if isinstance(raw_target, dict):
-        try:
-            target = Target.model_validate(
-                {
-                    "subscriptionId": settings.default_subscription_id,
-                    "resourceGroup": settings.default_resource_group,
-                    **raw_target,
-                }
-            )
-        except ValidationError:
-            target = None
-    return target, request_id if isinstance(request_id, str) else None

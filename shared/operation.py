@@ -227,24 +227,28 @@ class OperationView(_Camel):
                 completed_at=result.completed_at,
                 error=result.error,
             )
+        progress = (
+            OperationProgress.model_validate(custom_status)
+            if isinstance(custom_status, dict)
+            else None
+        )
+        if progress is not None:
+            common.update(
+                provisioning_state=progress.provisioning_state,
+                polls=progress.polls,
+                next_poll_at=progress.next_poll_at,
+            )
         if runtime_status in ("Failed", "Terminated", "Canceled"):
             # The orchestrator turns every error into a result, so this is the host stopping
             # it (terminate) or a defect; say so rather than pretend it is still running.
             return cls(
-                **common,
+                **common | {"next_poll_at": None},
                 status=OperationStatus.FAILED,
                 error=ArmError(
                     code="OrchestrationStopped",
                     message=f"The operation's orchestration ended as {runtime_status}.",
                 ),
             )
-        if isinstance(custom_status, dict):
-            progress = OperationProgress.model_validate(custom_status)
-            return cls(
-                **common,
-                status=progress.status,
-                provisioning_state=progress.provisioning_state,
-                polls=progress.polls,
-                next_poll_at=progress.next_poll_at,
-            )
+        if progress is not None:
+            return cls(**common, status=progress.status)
         return cls(**common, status=OperationStatus.ACCEPTED)

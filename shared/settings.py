@@ -38,6 +38,12 @@ class Settings(BaseModel):
         # The endpoint is compared with poll URLs by scheme, host and port, so it must be
         # an origin: a path or query here would make that comparison meaningless.
         parts = urlsplit(value.strip())
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a malformed or out-of-range port
+        except ValueError:
+            raise ValueError("has an invalid port") from None
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not carry a user name or password")
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("must be an absolute http(s) URL such as https://management.azure.com")
         if parts.path not in ("", "/") or parts.query or parts.fragment:

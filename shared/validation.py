@@ -20,10 +20,17 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import NamedTuple, NoReturn
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from shared.models import EdmType, InteractionTypeDefinition, ProvisioningRequest, is_wrapped_form
+from shared.models import (
+    EdmType,
+    InteractionTypeDefinition,
+    ProvisioningRequest,
+    RequestId,
+    Target,
+    is_wrapped_form,
+)
 from shared.problems import InvalidRequest, Problem
 
 _Loc = tuple[str | int, ...]
@@ -149,6 +156,47 @@ def _validate(wire: dict[str, object], path_of: _PathOf) -> ProvisioningRequest:
     if request is None or problems:
         raise InvalidRequest(problems)
     return request
+
+
+_REQUEST_ID: TypeAdapter[str] = TypeAdapter(RequestId)
+
+
+def salvage_target(
+    raw: bytes | str | object,
+    *,
+    default_subscription_id: str | None,
+    default_resource_group: str | None,
+) -> tuple[Target | None, str | None]:
+    """The target and request id of an envelope that failed validation, where they are valid.
+
+    Used to address a rejection (event subject, request id) as precisely as the input allows.
+    """
+    data = raw
+    if isinstance(raw, bytes | str):
+        try:
+            data = decode_json(raw, "message")
+        except InvalidRequest:
+            return None, None
+    if not isinstance(data, Mapping):
+        return None, None
+    target: Target | None = None
+    raw_target = data.get("target")
+    if isinstance(raw_target, Mapping):
+        try:
+            target = Target.model_validate(
+                _with_defaults(
+                    raw_target,
+                    subscription_id=default_subscription_id,
+                    resource_group=default_resource_group,
+                )
+            )
+        except ValidationError:
+            target = None
+    try:
+        request_id: str | None = _REQUEST_ID.validate_python(data.get("requestId"))
+    except ValidationError:
+        request_id = None
+    return target, request_id
 
 
 def _with_defaults(

@@ -1,0 +1,292 @@
+"""The completion and rejection events, and their Event Grid output binding value."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+import pytest
+from azure.functions.eventgrid import EventGridEventOutConverter
+
+from shared.arm_reply import ArmError
+from shared.events import CompletionEvent, completion_event, event_type, rejection_event
+from shared.models import Target
+from shared.operation import OperationInput, OperationResult, OperationStatus
+from shared.problems import Problem
+from shared.settings import Settings
+from shared.validation import parse_envelope
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
+RESOURCE_GROUP = "TestHubRG"
+T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+T_END = T0 + timedelta(minutes=2, seconds=3, milliseconds=456)
+RESOURCE_ID = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
+    "/providers/Microsoft.CustomerInsights/hubs/sdkTestHub/interactions/TestProfileType396"
+)
+PROBLEMS = (
+    Problem(path="$.target.hub", message="must be 2 to 64 letters", code="invalid_hub_name"),
+    Problem(path="$.definition", message="is required", code="missing"),
+)
+ERROR = ArmError(
+    code="BadRequest",
+    message="The field is invalid.",
+    target="fields",
+    details=[ArmError(code="InvalidField", message="inner", status=400)],
+    status=400,
+)
+
+TERMINAL = {
+    OperationStatus.SUCCEEDED: "CustomerInsights.InteractionType.ProvisioningSucceeded",
+    OperationStatus.FAILED: "CustomerInsights.InteractionType.ProvisioningFailed",
+    OperationStatus.TIMED_OUT: "CustomerInsights.InteractionType.ProvisioningTimedOut",
+    OperationStatus.CANCELED: "CustomerInsights.InteractionType.ProvisioningCanceled",
+}
+
+
+def operation(request_id: str | None = "req-1") -> OperationInput:
+    """The operation for examples/interaction.json, submitted at T0 from the queue."""
+    data = json.loads((EXAMPLES / "interaction.json").read_text(encoding="utf-8"))
+    request = parse_envelope(
+        data, default_subscription_id=SUBSCRIPTION, default_resource_group=RESOURCE_GROUP
+    )
+    return OperationInput.create(
+        target=request.target,
+        arm_body=request.definition.to_arm_body(),
+        definition_hash=request.definition_hash(),
+        request_id=request_id,
+        correlation_id="corr-1",
+        source="queue",
+        submitted_at=T0,
+        settings=Settings.from_environ({}),
+    )
+
+
+def result(
+    status: OperationStatus, *, completed_at: datetime = T_END, error: ArmError | None = None
+) -> OperationResult:
+    """How the example operation ended."""
+    return OperationResult(
+        status=status,
+        provisioning_state="Failed" if error else "Succeeded",
+        error=error,
+        polls=6,
+        completed_at=completed_at,
+        event_id="evt-1",
+    )
+
+
+def data_json(event: CompletionEvent) -> dict[str, Any]:
+    """The event's data as it goes on the wire."""
+    return event.data.model_dump(mode="json", by_alias=True)
+
+
+class TestEventType:
+    @pytest.mark.parametrize(
+        ("status", "expected"),
+        [
+            *[pytest.param(status, name, id=status.value) for status, name in TERMINAL.items()],
+            pytest.param(
+                OperationStatus.REJECTED,
+                "CustomerInsights.InteractionType.ProvisioningRejected",
+                id="Rejected",
+            ),
+        ],
+    )
+    def test_type_names_the_outcome(self, status: OperationStatus, expected: str) -> None:
+        """The event type is CustomerInsights.InteractionType.Provisioning<Outcome>."""
+        assert event_type(status) == expected
+
+
+class TestCompletionEvent:
+    @pytest.mark.parametrize(
+        ("status", "expected"),
+        [pytest.param(status, name, id=status.value) for status, name in TERMINAL.items()],
+    )
+    def test_type_follows_the_result(self, status: OperationStatus, expected: str) -> None:
+        """Each terminal status gives its own event type and the same outcome in the data."""
+        event = completion_event(operation(), result(status))
+        assert event.event_type == expected
+        assert event.data.outcome is status
+
+    def test_envelope_identifies_the_interaction_and_the_end(self) -> None:
+        """Id is the result's event id, subject names hub and interaction, time is the end."""
+        event = completion_event(operation(), result(OperationStatus.SUCCEEDED))
+        assert event.id == "evt-1"
+        assert event.subject == "hubs/sdkTestHub/interactions/TestProfileType396"
+        assert event.event_time == T_END
+        assert event.data_version == "1.0"
+
+    def test_data_carries_every_field_in_camel_case(self) -> None:
+        """The data names operation, resource, outcome and timing, all by camelCase key."""
+        value = operation()
+        event = completion_event(value, result(OperationStatus.FAILED, error=ERROR))
+        assert data_json(event) == {
+            "schemaVersion": 1,
+            "operationId": value.operation_id,
+            "requestId": "req-1",
+            "resourceId": RESOURCE_ID,
+            "subscriptionId": SUBSCRIPTION,
+            "resourceGroup": RESOURCE_GROUP,
+            "hub": "sdkTestHub",
+            "interactionName": "TestProfileType396",
+            "outcome": "Failed",
+            "provisioningState": "Failed",
+            "error": ERROR.model_dump(mode="json"),
+            "problems": None,
+            "correlationId": "corr-1",
+            "source": "queue",
+            "submittedAt": "2025-03-01T12:00:00Z",
+            "completedAt": "2025-03-01T12:02:03.456000Z",
+            "durationSeconds": 123.456,
+            "polls": 6,
+        }
+
+    def test_success_has_no_error(self) -> None:
+        """A succeeded operation's event has a null error."""
+        event = completion_event(operation(request_id=None), result(OperationStatus.SUCCEEDED))
+        assert data_json(event)["error"] is None
+        assert data_json(event)["requestId"] is None
+
+    @pytest.mark.parametrize(
+        ("completed_at", "seconds"),
+        [
+            pytest.param(T0, 0.0, id="instant"),
+            pytest.param(T0 + timedelta(microseconds=1_234_567), 1.235, id="rounded-to-ms"),
+            pytest.param(T0 - timedelta(seconds=5), 0.0, id="clock-behind-is-zero"),
+            pytest.param(T0 + timedelta(hours=2), 7200.0, id="two-hours"),
+        ],
+    )
+    def test_duration_is_non_negative_milliseconds(
+        self, completed_at: datetime, seconds: float
+    ) -> None:
+        """durationSeconds is end minus submission, rounded to ms and never negative."""
+        event = completion_event(
+            operation(), result(OperationStatus.SUCCEEDED, completed_at=completed_at)
+        )
+        assert event.data.duration_seconds == seconds
+
+
+class TestRejectionEvent:
+    def test_without_a_target_the_subject_is_the_fallback(self) -> None:
+        """A message whose target is unreadable is announced under interactions/rejected."""
+        event = rejection_event(
+            event_id="rej-1",
+            problems=PROBLEMS,
+            source="eventgrid",
+            received_at=T0,
+            target=None,
+            request_id=None,
+        )
+        assert event.subject == "interactions/rejected"
+        assert event.event_type == "CustomerInsights.InteractionType.ProvisioningRejected"
+        assert (event.id, event.event_time) == ("rej-1", T0)
+        data = data_json(event)
+        for key in ("resourceId", "subscriptionId", "resourceGroup", "hub", "interactionName"):
+            assert data[key] is None, key
+
+    def test_with_a_target_the_subject_and_fields_name_it(self) -> None:
+        """A salvaged target gives the usual subject and fills the resource fields."""
+        target = operation().target
+        event = rejection_event(
+            event_id="rej-1",
+            problems=PROBLEMS,
+            source="queue",
+            received_at=T0,
+            target=target,
+            request_id="req-7",
+        )
+        assert event.subject == "hubs/sdkTestHub/interactions/TestProfileType396"
+        data = data_json(event)
+        assert (data["resourceId"], data["hub"], data["interactionName"]) == (
+            RESOURCE_ID,
+            "sdkTestHub",
+            "TestProfileType396",
+        )
+        assert (data["subscriptionId"], data["resourceGroup"]) == (SUBSCRIPTION, RESOURCE_GROUP)
+        assert data["requestId"] == "req-7"
+
+    def test_data_lists_every_problem_and_no_operation(self) -> None:
+        """The rejection carries all problems, outcome Rejected, and no operation or timing."""
+        event = rejection_event(
+            event_id="rej-1",
+            problems=PROBLEMS,
+            source="queue",
+            received_at=T0,
+            target=None,
+            request_id="req-7",
+        )
+        data = data_json(event)
+        assert data["problems"] == [problem.model_dump() for problem in PROBLEMS]
+        assert data["outcome"] == "Rejected"
+        assert data["operationId"] is None
+        assert (data["submittedAt"], data["durationSeconds"], data["polls"]) == (None, None, 0)
+        assert data["completedAt"] == "2025-03-01T12:00:00Z"
+        assert data["source"] == "queue"
+
+
+def completion() -> CompletionEvent:
+    """A failed completion event with a nested error."""
+    return completion_event(operation(), result(OperationStatus.FAILED, error=ERROR))
+
+
+def rejection() -> CompletionEvent:
+    """A rejection event with a target."""
+    return rejection_event(
+        event_id="rej-1",
+        problems=PROBLEMS,
+        source="queue",
+        received_at=T0,
+        target=Target.model_validate(
+            {
+                "subscriptionId": SUBSCRIPTION,
+                "resourceGroup": RESOURCE_GROUP,
+                "hub": "hub1",
+                "interactionName": "WebVisit",
+            }
+        ),
+        request_id=None,
+    )
+
+
+class TestToOutputEvent:
+    @pytest.mark.parametrize("build", [completion, rejection], ids=["completion", "rejection"])
+    def test_output_event_fields_match(self, build: Any) -> None:
+        """The binding value carries the event's id, subject, type, time, version and data."""
+        event: CompletionEvent = build()
+        out = event.to_output_event()
+        assert isinstance(out, func.EventGridOutputEvent)
+        assert (out.id, out.subject, out.event_type, out.data_version) == (
+            event.id,
+            event.subject,
+            event.event_type,
+            "1.0",
+        )
+        assert out.event_time == event.event_time
+        assert out.get_json() == data_json(event)
+
+    @pytest.mark.parametrize("build", [completion, rejection], ids=["completion", "rejection"])
+    def test_output_data_is_json_serialisable(self, build: Any) -> None:
+        """The data holds only JSON types, so it survives json.dumps unchanged."""
+        data = build().to_output_event().get_json()
+        assert json.loads(json.dumps(data)) == data
+
+    def test_binding_encodes_an_event_grid_schema_event(self) -> None:
+        """The Functions Event Grid converter turns the value into Event Grid schema JSON."""
+        event = completion()
+        datum = EventGridEventOutConverter.encode(event.to_output_event(), expected_type=None)
+        assert datum is not None
+        encoded = json.loads(datum.value)
+        assert encoded == {
+            "id": "evt-1",
+            "subject": "hubs/sdkTestHub/interactions/TestProfileType396",
+            "dataVersion": "1.0",
+            "eventType": "CustomerInsights.InteractionType.ProvisioningFailed",
+            "data": data_json(event),
+            "eventTime": T_END.isoformat(),
+        }
+        assert encoded["data"]["error"]["details"][0]["code"] == "InvalidField"

@@ -1,0 +1,191 @@
+"""The idempotency table: start, attach to the existing operation, or conflict."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.intake import ConflictError, Decision, decide
+from shared.models import ProvisioningRequest
+from shared.operation import OperationInput, OperationStatus, OperationView
+from shared.settings import Settings
+from shared.validation import parse_envelope
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
+RESOURCE_GROUP = "TestHubRG"
+T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+RUNNING = [OperationStatus.ACCEPTED, OperationStatus.RUNNING]
+FAILED_ENDS = [OperationStatus.FAILED, OperationStatus.TIMED_OUT, OperationStatus.CANCELED]
+TERMINAL = [OperationStatus.SUCCEEDED, *FAILED_ENDS]
+
+
+def request(request_id: str | None, *, other_definition: bool = False) -> ProvisioningRequest:
+    """The examples/interaction.json request, optionally with a changed definition."""
+    data: dict[str, Any] = json.loads((EXAMPLES / "interaction.json").read_text(encoding="utf-8"))
+    if request_id is not None:
+        data["requestId"] = request_id
+    if other_definition:
+        data["definition"]["apiEntitySetName"] = "SomethingElse"
+    return parse_envelope(
+        data, default_subscription_id=SUBSCRIPTION, default_resource_group=RESOURCE_GROUP
+    )
+
+
+def existing(request_id: str | None) -> OperationInput:
+    """The operation an earlier request for the example's definition started."""
+    earlier = request(request_id)
+    return OperationInput.create(
+        target=earlier.target,
+        arm_body=earlier.definition.to_arm_body(),
+        definition_hash=earlier.definition_hash(),
+        request_id=request_id,
+        correlation_id="corr-0",
+        source="http",
+        submitted_at=T0,
+        settings=Settings.from_environ({}),
+    )
+
+
+def decision(
+    status: OperationStatus | None,
+    *,
+    existing_id: str | None = "req-1",
+    new_id: str | None = "req-1",
+    other_definition: bool = False,
+) -> Decision:
+    """decide() for a new request against an existing operation in `status`."""
+    new = request(new_id, other_definition=other_definition)
+    return decide(new, new.definition_hash(), existing(existing_id), status)
+
+
+def ids(statuses: list[OperationStatus]) -> list[str]:
+    """Readable parametrize ids for statuses."""
+    return [status.value for status in statuses]
+
+
+class TestDecide:
+    def test_example_definitions_hash_differently_when_changed(self) -> None:
+        """The "other definition" used below really has another hash (guards the table)."""
+        assert (
+            request(None).definition_hash()
+            != request(None, other_definition=True).definition_hash()
+        )
+
+    @pytest.mark.parametrize("other_definition", [False, True], ids=["same-def", "other-def"])
+    def test_no_existing_operation_starts(self, other_definition: bool) -> None:
+        """With no operation for the resource, a new one is started."""
+        new = request("req-1", other_definition=other_definition)
+        assert decide(new, new.definition_hash(), None, None) is Decision.START
+
+    def test_existing_input_without_status_starts(self) -> None:
+        """An operation whose status is unknown counts as no operation."""
+        new = request("req-1")
+        assert decide(new, new.definition_hash(), existing("req-1"), None) is Decision.START
+
+    @pytest.mark.parametrize("status", RUNNING, ids=ids(RUNNING))
+    @pytest.mark.parametrize(
+        ("existing_id", "new_id"),
+        [("req-1", "req-2"), (None, None), ("req-1", None)],
+        ids=["other-request-id", "no-request-ids", "new-has-no-request-id"],
+    )
+    def test_running_with_same_definition_attaches(
+        self, status: OperationStatus, existing_id: str | None, new_id: str | None
+    ) -> None:
+        """The same definition while the operation runs attaches to it, whatever the request id."""
+        assert decision(status, existing_id=existing_id, new_id=new_id) is Decision.EXISTING
+
+    @pytest.mark.parametrize("status", RUNNING, ids=ids(RUNNING))
+    def test_running_with_same_request_id_but_other_definition_attaches(
+        self, status: OperationStatus
+    ) -> None:
+        """A redelivered request id attaches to its running operation even if the body changed."""
+        assert decision(status, other_definition=True) is Decision.EXISTING
+
+    @pytest.mark.parametrize("status", RUNNING, ids=ids(RUNNING))
+    @pytest.mark.parametrize(
+        ("existing_id", "new_id"),
+        [("req-1", "req-2"), (None, None), (None, "req-1"), ("req-1", None)],
+        ids=["other-request-id", "no-request-ids", "only-new-has-id", "only-existing-has-id"],
+    )
+    def test_running_with_other_definition_conflicts(
+        self, status: OperationStatus, existing_id: str | None, new_id: str | None
+    ) -> None:
+        """Another definition for a resource whose operation still runs is a conflict."""
+        assert (
+            decision(status, existing_id=existing_id, new_id=new_id, other_definition=True)
+            is Decision.CONFLICT
+        )
+
+    @pytest.mark.parametrize("status", TERMINAL, ids=ids(TERMINAL))
+    @pytest.mark.parametrize("other_definition", [False, True], ids=["same-def", "other-def"])
+    def test_finished_with_same_request_id_attaches(
+        self, status: OperationStatus, other_definition: bool
+    ) -> None:
+        """A request id seen before gets the finished operation back, not a new run."""
+        assert decision(status, other_definition=other_definition) is Decision.EXISTING
+
+    @pytest.mark.parametrize(
+        ("existing_id", "new_id"),
+        [("req-1", "req-2"), (None, None), (None, "req-2")],
+        ids=["new-request-id", "no-request-ids", "only-new-has-id"],
+    )
+    def test_succeeded_with_same_definition_attaches(
+        self, existing_id: str | None, new_id: str | None
+    ) -> None:
+        """The same definition already provisioned successfully is the answer; nothing restarts."""
+        assert (
+            decision(OperationStatus.SUCCEEDED, existing_id=existing_id, new_id=new_id)
+            is Decision.EXISTING
+        )
+
+    @pytest.mark.parametrize("status", FAILED_ENDS, ids=ids(FAILED_ENDS))
+    @pytest.mark.parametrize(
+        ("existing_id", "new_id"),
+        [("req-1", "req-2"), (None, None), ("req-1", None)],
+        ids=["new-request-id", "no-request-ids", "new-has-no-request-id"],
+    )
+    def test_unsuccessful_end_with_same_definition_is_retried(
+        self, status: OperationStatus, existing_id: str | None, new_id: str | None
+    ) -> None:
+        """After Failed, TimedOut or Canceled, the same definition under a new request restarts."""
+        assert decision(status, existing_id=existing_id, new_id=new_id) is Decision.START
+
+    @pytest.mark.parametrize("status", TERMINAL, ids=ids(TERMINAL))
+    @pytest.mark.parametrize(
+        ("existing_id", "new_id"),
+        [("req-1", "req-2"), (None, None)],
+        ids=["new-request-id", "no-request-ids"],
+    )
+    def test_finished_with_other_definition_starts(
+        self, status: OperationStatus, existing_id: str | None, new_id: str | None
+    ) -> None:
+        """A new definition for a resource whose operation has ended starts a new operation."""
+        assert (
+            decision(status, existing_id=existing_id, new_id=new_id, other_definition=True)
+            is Decision.START
+        )
+
+
+class TestConflictError:
+    def test_message_names_operation_resource_and_status(self) -> None:
+        """The conflict says which operation, for which resource, is still in which state."""
+        operation = existing("req-1")
+        view = OperationView.build(
+            runtime_status="Running",
+            operation=operation,
+            custom_status=None,
+            output=None,
+            last_updated_at=None,
+        )
+        error = ConflictError(view)
+        assert error.view is view
+        assert str(error) == (
+            f"operation {operation.operation_id} for {operation.target.resource_path} "
+            "is still Accepted"
+        )
