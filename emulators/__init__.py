@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the Azure services the app talks to; never deployed."""

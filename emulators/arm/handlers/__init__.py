@@ -1,0 +1,1 @@
+"""Request handlers of the ARM emulator, one module per API group."""
