@@ -1,0 +1,28 @@
+"""A local durable backend for azure-functions-durable 1.x orchestrators (JSON replay protocol).
+
+See `docs/architecture.md` ("The durable engine") and `devhost/durable/README.md`.
+"""
+
+from devhost.durable.clocks import VirtualClock, WallClock
+from devhost.durable.engine import ActivityRunner, DurableEngine
+from devhost.durable.errors import (
+    InstanceExists,
+    InstanceNotFound,
+    InstanceNotRunning,
+    InstanceStillRunning,
+    UnknownOrchestrator,
+)
+from devhost.durable.store import SqliteStore
+
+__all__ = [
+    "ActivityRunner",
+    "DurableEngine",
+    "InstanceExists",
+    "InstanceNotFound",
+    "InstanceNotRunning",
+    "InstanceStillRunning",
+    "SqliteStore",
+    "UnknownOrchestrator",
+    "VirtualClock",
+    "WallClock",
+]

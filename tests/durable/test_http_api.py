@@ -1,0 +1,259 @@
+"""The durable HTTP API, driven by the unmodified SDK client over a real loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import aiohttp
+import azure.functions as func
+import pytest
+from aiohttp import web
+from azure.durable_functions import DurableOrchestrationClient, OrchestrationRuntimeStatus
+from azure.durable_functions.models.utils import http_utils
+
+from devhost.durable import DurableEngine
+from tests.durable.conftest import EngineFactory
+from tests.durable.harness import START
+
+FUNCTION_KEY = "test-function-key"
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """One event loop for every SDK client call in this module."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    # The SDK keeps a module-global aiohttp session bound to the first loop that used it
+    # (pitfall 10). Close it on that loop so later modules get a fresh one.
+    loop.run_until_complete(http_utils._close_session())
+    loop.close()
+
+
+@dataclass
+class Api:
+    """A running durable HTTP API over one engine, and clients for it."""
+
+    loop: asyncio.AbstractEventLoop
+    engine: DurableEngine
+    origin: str
+    client: DurableOrchestrationClient
+    session: aiohttp.ClientSession
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the module's loop."""
+        return self.loop.run_until_complete(coro)
+
+    def settle(self, until_minutes: float | None = None) -> None:
+        """Let the engine run until idle (or until START + the given minutes)."""
+        until = None if until_minutes is None else START + timedelta(minutes=until_minutes)
+        self.run(self.engine.run_until_idle(until))
+
+    def request(self, method: str, url: str, **kwargs: Any) -> tuple[int, Any, Any]:
+        """Send a raw request; returns status, parsed JSON body (or None) and headers."""
+
+        async def send() -> tuple[int, Any, Any]:
+            async with self.session.request(method, url, **kwargs) as response:
+                text = await response.text()
+                return response.status, json.loads(text) if text else None, response.headers
+
+        return self.run(send())
+
+
+@pytest.fixture
+def api(loop: asyncio.AbstractEventLoop, make_engine: EngineFactory) -> Iterator[Api]:
+    """An engine on a VirtualClock behind an aiohttp server on a free loopback port."""
+    engine, _ = make_engine()
+    app = web.Application()
+    app.add_routes(engine.http_app_routes(function_key=FUNCTION_KEY))
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    origin = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    client = DurableOrchestrationClient(
+        engine.client_binding_json(origin, function_key=FUNCTION_KEY)
+    )
+    session = loop.run_until_complete(_new_session())
+    yield Api(loop, engine, origin, client, session)
+    loop.run_until_complete(session.close())
+    loop.run_until_complete(runner.cleanup())
+
+
+async def _new_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession()
+
+
+class TestSdkClient:
+    """Each DurableOrchestrationClient call against the engine's RPC routes."""
+
+    def test_start_new_then_status_with_history(self, api: Api):
+        """start_new returns the id; get_status shows the output and the named history."""
+        instance_id = api.run(api.client.start_new("chain"))
+        api.settle()
+        status = api.run(
+            api.client.get_status(instance_id, show_history=True, show_history_output=True)
+        )
+
+        assert status.runtime_status == OrchestrationRuntimeStatus.Completed
+        assert status.output == ["Hello Tokyo!", "Hello Seattle!"]
+        events = status.historyEvents
+        assert events[0]["EventType"] == "ExecutionStarted"
+        assert events[1]["FunctionName"] == "greet"
+        assert events[1]["Result"] == "Hello Tokyo!"
+
+    def test_double_encoded_input_is_unwrapped_once(self, api: Api):
+        """The client's input reaches the orchestrator as the value it sent."""
+        instance_id = api.run(api.client.start_new("fan_out", "fan", ["x", "y"]))
+        api.settle()
+        status = api.run(api.client.get_status(instance_id))
+
+        assert status.output == ["Hello x!", "Hello y!"]
+        assert json.loads(status.input_) == ["x", "y"]
+
+    def test_unknown_orchestrator_raises_the_extension_message(self, api: Api):
+        """start_new of an unknown name raises with the extension's 400 ExceptionMessage."""
+        with pytest.raises(Exception, match="The function 'nope' doesn't exist"):
+            api.run(api.client.start_new("nope"))
+
+    def test_start_new_on_a_running_id_is_refused(self, api: Api):
+        """A second start_new with a running id fails (409 Conflict)."""
+        api.run(api.client.start_new("cancellable", "dup"))
+        with pytest.raises(Exception, match="already Pending"):
+            api.run(api.client.start_new("cancellable", "dup"))
+
+    def test_raise_event_reaches_the_waiting_orchestrator(self, api: Api):
+        """raise_event's data arrives as the value the client sent."""
+        api.run(api.client.start_new("cancellable", "waiter"))
+        api.settle(until_minutes=1)
+        api.run(api.client.raise_event("waiter", "cancel", {"by": "client"}))
+        api.settle()
+
+        status = api.run(api.client.get_status("waiter"))
+        assert status.output == {"outcome": "canceled", "data": {"by": "client"}}
+
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"data": "plain"}, "Only application/json"),
+            ({"data": "{nope", "headers": {"Content-Type": "application/json"}}, "JSON"),
+        ],
+        ids=["not-json-content-type", "malformed-json"],
+    )
+    def test_raise_event_needs_json_content(self, api: Api, kwargs, message):
+        """An event body that is not JSON is refused with 400 and a message."""
+        api.run(api.client.start_new("cancellable", "picky"))
+        url = f"{api.origin}/durabletask/instances/picky/raiseEvent/cancel"
+        status, body, _ = api.request("POST", url, **kwargs)
+        assert status == 400
+        assert message in body["Message"]
+
+    def test_raise_event_on_unknown_instance_raises(self, api: Api):
+        """raise_event on an unknown id raises the SDK's not-found error (404)."""
+        with pytest.raises(Exception, match="No instance with ID ghost found"):
+            api.run(api.client.raise_event("ghost", "cancel", None))
+
+    def test_terminate_records_the_reason(self, api: Api):
+        """terminate leaves the instance Terminated with the reason as output."""
+        api.run(api.client.start_new("cancellable", "doomed"))
+        api.settle(until_minutes=1)
+        api.run(api.client.terminate("doomed", "test over"))
+
+        status = api.run(api.client.get_status("doomed"))
+        assert status.runtime_status == OrchestrationRuntimeStatus.Terminated
+        assert status.output == "test over"
+
+    def test_purge_deletes_the_instance(self, api: Api):
+        """purge_instance_history deletes one instance; its status becomes falsy."""
+        instance_id = api.run(api.client.start_new("chain"))
+        api.settle()
+        result = api.run(api.client.purge_instance_history(instance_id))
+
+        assert result.instances_deleted == 1
+        assert not api.run(api.client.get_status(instance_id))
+
+    def test_status_all_and_by_runtime_status(self, api: Api):
+        """get_status_all lists every instance; get_status_by filters by runtime status."""
+        api.run(api.client.start_new("chain", "list-done"))
+        api.run(api.client.start_new("cancellable", "list-waiting"))
+        api.settle(until_minutes=1)
+
+        everything = api.run(api.client.get_status_all())
+        running = api.run(
+            api.client.get_status_by(runtime_status=[OrchestrationRuntimeStatus.Running])
+        )
+        assert sorted(s.instance_id for s in everything) == ["list-done", "list-waiting"]
+        assert [s.instance_id for s in running] == ["list-waiting"]
+
+
+class TestWebhookUrls:
+    """The public management URLs from create_check_status_response, followed over HTTP."""
+
+    def test_check_status_response_urls_answer(self, api: Api):
+        """Status, raise-event, terminate and purge URLs behave as the extension's do."""
+        instance_id = api.run(api.client.start_new("cancellable"))
+        request = func.HttpRequest(method="POST", url=f"{api.origin}/api/start", body=b"")
+        response = api.client.create_check_status_response(request, instance_id)
+        urls = json.loads(response.get_body())
+        assert response.status_code == 202
+        assert response.headers["Location"] == urls["statusQueryGetUri"]
+        assert urls["statusQueryGetUri"].startswith(
+            f"{api.origin}/runtime/webhooks/durabletask/instances/{instance_id}?"
+        )
+
+        api.settle(until_minutes=1)
+        status, body, headers = api.request("GET", urls["statusQueryGetUri"])
+        assert (status, body["runtimeStatus"], headers["Retry-After"]) == (202, "Running", "5")
+
+        send_event = urls["sendEventPostUri"].replace("{eventName}", "cancel")
+        assert api.request("POST", send_event, json={"by": "url"})[0] == 202
+        api.settle()
+        status, body, _ = api.request("GET", urls["statusQueryGetUri"])
+        assert (status, body["output"]) == (200, {"outcome": "canceled", "data": {"by": "url"}})
+
+        terminate = urls["terminatePostUri"].replace("{text}", "late")
+        assert api.request("POST", terminate)[0] == 410
+        assert api.request("DELETE", urls["purgeHistoryDeleteUri"])[:2] == (
+            200,
+            {"instancesDeleted": 1},
+        )
+        assert api.request("GET", urls["statusQueryGetUri"])[0] == 404
+
+    @pytest.mark.parametrize("query", ["", "?code=wrong"], ids=["without-code", "with-wrong-code"])
+    def test_public_routes_require_the_function_key(self, api: Api, query: str):
+        """The webhook routes answer 401 without the right `code`."""
+        url = f"{api.origin}/runtime/webhooks/durabletask/instances/any{query}"
+        status, body, _ = api.request("GET", url)
+        assert status == 401
+        assert "code" in body["Message"]
+
+    def test_failed_instance_answers_200_unless_500_is_requested(self, api: Api):
+        """Failed is 200 by default and 500 with returnInternalServerErrorOnFailure=true."""
+        instance_id = api.run(api.client.start_new("uncaught_failure"))
+        api.settle()
+        url = f"{api.origin}/durabletask/instances/{instance_id}"
+
+        status, body, _ = api.request("GET", url)
+        assert (status, body["runtimeStatus"]) == (200, "Failed")
+        assert api.request("GET", f"{url}?returnInternalServerErrorOnFailure=true")[0] == 500
+
+    @pytest.mark.parametrize(
+        ("method", "path", "kwargs", "expected"),
+        [
+            ("POST", "/durabletask/orchestrators/chain", {"data": "{nope"}, 400),
+            ("POST", "/durabletask/instances/x/rewind", {}, 501),
+            ("POST", "/durabletask/instances/x/dance", {}, 404),
+            ("DELETE", "/durabletask/instances/", {}, 400),
+        ],
+        ids=["bad-json-input", "rewind", "unknown-operation", "purge-no-from"],
+    )
+    def test_bad_requests_get_clear_errors(self, api: Api, method, path, kwargs, expected):
+        """Malformed or unsupported requests get a status and a message, never a 500."""
+        status, body, _ = api.request(method, f"{api.origin}{path}", **kwargs)
+        assert status == expected
+        assert body["Message"]

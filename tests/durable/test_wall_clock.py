@@ -1,0 +1,88 @@
+"""The engine on a scaled wall clock, driven by its background scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from devhost.durable import VirtualClock, WallClock
+from tests.durable.conftest import EngineFactory
+from tests.durable.harness import START
+
+
+class TestWallClock:
+    """WallClock: orchestration time = start + real elapsed * time_scale."""
+
+    async def test_scaled_sleep_takes_the_scaled_real_time(self):
+        """At time_scale=1000, sleeping 50 orchestration seconds takes about 50 ms."""
+        clock = WallClock(time_scale=1000)
+        target = clock.now() + timedelta(seconds=50)
+        started = time.monotonic()
+        await clock.sleep_until(target)
+
+        assert 0.045 <= time.monotonic() - started < 1.0
+        assert clock.now() >= target - timedelta(milliseconds=5)
+
+    def test_now_is_utc_aware_and_close_to_real_time(self):
+        """Unscaled, the clock reads the real UTC time."""
+        now = WallClock().now()
+        assert now.tzinfo is not None
+        assert abs(now - datetime.now(UTC)) < timedelta(seconds=1)
+
+    @pytest.mark.parametrize("scale", [0, -1], ids=["zero", "negative"])
+    def test_non_positive_scale_is_refused(self, scale):
+        """time_scale must be positive."""
+        with pytest.raises(ValueError, match="time_scale must be positive"):
+            WallClock(time_scale=scale)
+
+
+class TestVirtualClock:
+    """VirtualClock: stands still, jumps forward only."""
+
+    async def test_jumps_forward_but_never_back(self):
+        """sleep_until moves the clock forward immediately and ignores earlier times."""
+        clock = VirtualClock(START)
+        await clock.sleep_until(START + timedelta(days=3))
+        await clock.sleep_until(START)
+        assert clock.now() == START + timedelta(days=3)
+
+    def test_naive_start_is_refused(self):
+        """A naive start time would break the SDK's timer comparisons."""
+        with pytest.raises(ValueError, match="timezone-aware"):
+            VirtualClock(datetime(2024, 1, 1))
+
+
+class TestRunForever:
+    """run_forever as the host's background scheduler."""
+
+    async def test_sixty_second_timer_fires_in_about_sixty_milliseconds(
+        self, make_engine: EngineFactory
+    ):
+        """At time_scale=1000 a 60 s durable timer fires after ~60 ms, at its fireAt."""
+        engine, _ = make_engine(clock=WallClock(time_scale=1000))
+        scheduler = asyncio.create_task(engine.run_forever())
+        try:
+            started = time.monotonic()
+            instance_id = await engine.start_new("nap", None, "60")
+            async with asyncio.timeout(10):
+                status = await engine.wait_for_completion(instance_id)
+            elapsed = time.monotonic() - started
+        finally:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
+
+        output = status["output"]
+        woke = datetime.fromisoformat(output["woke"])
+        assert status["runtimeStatus"] == "Completed"
+        assert woke - datetime.fromisoformat(output["started"]) >= timedelta(seconds=60)
+        assert 0.055 <= elapsed < 2.0
+
+    async def test_virtual_clock_cannot_run_forever(self, engine):
+        """run_forever needs real time; a VirtualClock is driven with run_until_idle."""
+        with pytest.raises(TypeError, match="run_forever needs a WallClock"):
+            await engine.run_forever()
