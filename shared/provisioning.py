@@ -102,6 +102,10 @@ def _poll_until_done(
         if isinstance(step, lro.Finish):
             return step, state.polls
         _report(context, operation, state, step)
+        if cancel.is_completed:
+            # Raised while the activity ran: honour it now, before another wait or a new
+            # generation (which would not inherit an event this one already received).
+            return lro.canceled(state), state.polls
         if step.until is not None:
             timer = context.create_timer(step.until)
             winner = yield context.task_any([timer, cancel])

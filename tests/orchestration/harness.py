@@ -1,0 +1,201 @@
+"""Runs the real function app on the local host with a virtual durable clock.
+
+Orchestrations, activities and bindings run through devhost's durable engine (the JSON replay
+protocol); ARM, managed identity, Event Grid and storage are the project's emulators and
+Azurite on loopback. Nothing is patched: tests steer behaviour through the emulators' control
+APIs and read what the emulators received.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+import requests
+from azure.functions.queue import QueueMessage
+
+from devhost.durable import VirtualClock
+from devhost.host_thread import HostThread
+from emulators.testing import EmulatorStack
+from shared.operation import operation_id_for
+from shared.validation import parse_envelope
+
+ROOT = Path(__file__).resolve().parents[2]
+SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
+RESOURCE_GROUP = "orchestration-rg"
+EXAMPLE = json.loads((ROOT / "examples" / "interaction.json").read_text())
+
+
+def envelope(
+    hub: str, name: str = "WebVisit", *, request_id: str | None = None, **changes: Any
+) -> dict[str, Any]:
+    """The doc example addressed to `hub`/`name`, with definition fields changed as given."""
+    body: dict[str, Any] = copy.deepcopy(EXAMPLE)
+    body["target"] = {"hub": hub, "interactionName": name}
+    body["definition"].update(changes)
+    if request_id is not None:
+        body["requestId"] = request_id
+    return body
+
+
+def operation_id_of(body: dict[str, Any]) -> str:
+    """The operation id the app derives for an envelope, defaults applied."""
+    request = parse_envelope(
+        body, default_subscription_id=SUBSCRIPTION, default_resource_group=RESOURCE_GROUP
+    )
+    return operation_id_for(request.target)
+
+
+@dataclass
+class AppUnderTest:
+    """The app on the local host, plus the emulators it talks to."""
+
+    thread: HostThread
+    stack: EmulatorStack
+    clock: VirtualClock
+
+    @property
+    def host_url(self) -> str:
+        return self.thread.host.url
+
+    # Intake, through the real bindings.
+
+    def http(self, method: str, route: str, body: Any = None) -> func.HttpResponse:
+        function = {
+            ("POST", "interactions"): "post_interaction",
+            ("GET", "operations"): "get_operation",
+            ("DELETE", "operations"): "cancel_operation",
+        }
+        kind = route.split("/")[0]
+        params = {"operationId": route.split("/")[1]} if kind == "operations" else {}
+        request = func.HttpRequest(
+            method=method,
+            url=f"{self.host_url}/api/{route}",
+            headers={"content-type": "application/json"},
+            params={},
+            route_params=params,
+            body=b"" if body is None else json.dumps(body).encode(),
+        )
+        response: func.HttpResponse = self.thread.call(
+            self.thread.host.invoke(function[(method, kind)], request)
+        )
+        return response
+
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http("POST", "interactions", body)
+        assert response.status_code in (200, 202), response.get_body()
+        result: dict[str, Any] = json.loads(response.get_body())
+        return result
+
+    def put_route(self, hub: str, name: str, definition: dict[str, Any]) -> func.HttpResponse:
+        request = func.HttpRequest(
+            method="PUT",
+            url=f"{self.host_url}/api/hubs/{hub}/interactions/{name}",
+            headers={"content-type": "application/json"},
+            params={},
+            route_params={"hub": hub, "interactionName": name},
+            body=json.dumps(definition).encode(),
+        )
+        response: func.HttpResponse = self.thread.call(
+            self.thread.host.invoke("put_interaction", request)
+        )
+        return response
+
+    def queue_message(self, text: str, *, message_id: str, dequeue_count: int = 1) -> Any:
+        message = QueueMessage(
+            id=message_id, body=text.encode(), dequeue_count=dequeue_count, pop_receipt="r"
+        )
+        return self.thread.call(self.thread.host.invoke("queue_intake", message))
+
+    def event(self, data: Any, *, event_id: str) -> Any:
+        event = func.EventGridEvent(
+            id=event_id,
+            data=data,
+            topic="/local/intake",
+            subject="intake",
+            event_type="CustomerInsights.InteractionType.ProvisioningRequested",
+            event_time=None,
+            data_version="1.0",
+        )
+        return self.thread.call(self.thread.host.invoke("eventgrid_intake", event))
+
+    # Time and durable state.
+
+    def run(self, *, until: timedelta | None = None) -> None:
+        """Run every orchestration until idle (or until `until` from now, virtual time)."""
+        stop_at = None if until is None else self.clock.now() + until
+        self.thread.call(self.thread.host.engine.run_until_idle(stop_at), timeout=120)
+
+    def view(self, operation_id: str) -> dict[str, Any]:
+        response = self.http("GET", f"operations/{operation_id}")
+        assert response.status_code == 200, response.get_body()
+        result: dict[str, Any] = json.loads(response.get_body())
+        return result
+
+    def instance(self, operation_id: str) -> dict[str, Any]:
+        status = self.thread.host.engine.get_status(operation_id, show_input=True)
+        assert status is not None
+        return status
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    # Emulators.
+
+    def scenario(self, hub: str, **knobs: Any) -> None:
+        answer = requests.put(
+            f"{self.stack.arm.url}/_emulator/hubs/{hub}/scenario", json=knobs, timeout=5
+        )
+        assert answer.status_code == 200, answer.text
+
+    def arm_fault(self, **rule: Any) -> None:
+        answer = requests.post(f"{self.stack.arm.url}/_emulator/faults", json=rule, timeout=5)
+        assert answer.status_code in (200, 201, 204), answer.text
+
+    def eventgrid_fault(self, **rule: Any) -> None:
+        answer = requests.post(f"{self.stack.eventgrid.url}/_emulator/faults", json=rule, timeout=5)
+        assert answer.status_code in (200, 201, 204), answer.text
+
+    def arm_requests(self, hub: str) -> list[dict[str, Any]]:
+        """Every request ARM received for operations on `hub`, matched by correlation id
+        (operation-status URLs do not name the hub)."""
+        answer = requests.get(f"{self.stack.arm.url}/_emulator/requests", timeout=5)
+        entries: list[dict[str, Any]] = answer.json()["requests"]
+
+        def correlation(entry: dict[str, Any]) -> str | None:
+            headers = {k.lower(): v for k, v in entry["headers"].items()}
+            return headers.get("x-ms-correlation-request-id")
+
+        ours = {
+            correlation(e)
+            for e in entries
+            if e["method"] == "PUT" and f"/hubs/{hub.lower()}/" in e["path"].lower()
+        }
+        return [e for e in entries if correlation(e) in ours]
+
+    def events_for(self, operation_id: str) -> list[dict[str, Any]]:
+        answer = requests.get(f"{self.stack.eventgrid.url}/_emulator/events", timeout=5)
+        return [e for e in answer.json()["events"] if e["data"].get("operationId") == operation_id]
+
+    def rejected_messages(self) -> list[dict[str, Any]]:
+        """Everything on the dead-letter queue, decoded as the Functions convention encodes it."""
+        from azure.storage.queue import QueueClient, TextBase64DecodePolicy
+
+        queue = QueueClient.from_connection_string(
+            self.stack.settings()["AzureWebJobsStorage"],
+            "interaction-requests-rejected",
+            message_decode_policy=TextBase64DecodePolicy(),
+        )
+        return [json.loads(m.content) for m in queue.peek_messages(max_messages=32)]
+
+    def events_with_subject(self, subject: str) -> list[dict[str, Any]]:
+        answer = requests.get(
+            f"{self.stack.eventgrid.url}/_emulator/events", params={"subject": subject}, timeout=5
+        )
+        events: list[dict[str, Any]] = answer.json()["events"]
+        return events
