@@ -19,8 +19,8 @@ demo: deps local.settings.json
 	@bash scripts/run-local.sh --demo
 
 bench: deps
-	$(PY) benchmarks/cold_import.py
-	$(PY) benchmarks/provisioning.py
+	$(PY) -m benchmarks.cold_import
+	$(PY) -m benchmarks.provisioning
 
 deps: $(STAMP)/python $(STAMP)/node
 

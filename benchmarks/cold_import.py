@@ -60,7 +60,8 @@ def main() -> int:
     heavy = [
         m
         for m in ("azure.identity", "msal", "cryptography", "azure.storage.queue")
-        if m in subprocess.run(
+        if m
+        in subprocess.run(
             [sys.executable, "-c", "import function_app, sys; print(' '.join(sys.modules))"],
             cwd=ROOT,
             check=True,

@@ -1,0 +1,1 @@
+"""Scripts that print numbers; run as `python -m benchmarks.<name>` from the repo root."""
