@@ -1,0 +1,288 @@
+"""The local Functions host: indexes the app, serves HTTP, polls queues, runs the durable engine.
+
+Usable in-process (`await Host(...).start()`, or `HostThread` from synchronous tests) and from
+`python -m devhost`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import logging
+import os
+import socket
+from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from azure.durable_functions.models.utils import http_utils
+from azure.storage.queue.aio import QueueClient
+
+from devhost.bindings import activity_input, activity_result
+from devhost.durable import DurableEngine, VirtualClock, WallClock
+from devhost.durable_wiring import build_engine, open_store
+from devhost.http_server import create_web_app
+from devhost.indexing import FunctionIndex, load_function_index
+from devhost.invoker import Invoker
+from devhost.keys import configured_key
+from devhost.outputs import OutputSender
+from devhost.queue_listener import QueueListener
+from devhost.queue_policy import poison_queue_name, trigger_queue_name_problem
+from devhost.settings import HostConfig, load_host_config, resolve_binding_expression
+from devhost.storage import QueueClients
+
+_LOG = logging.getLogger("devhost")
+
+BIND_HOST = "127.0.0.1"
+# The Python worker's default thread pool size for synchronous functions.
+WORKER_THREADS = 16
+
+
+class HostStartError(RuntimeError):
+    """The host cannot start with this app or these settings; the message says why."""
+
+
+class Host:
+    """One running copy of the app. Create, `await start()`, use, `await stop()`."""
+
+    def __init__(
+        self,
+        *,
+        app_dir: Path,
+        settings: Mapping[str, str],
+        port: int = 0,
+        function_key: str | None = None,
+        state_dir: Path,
+        clock: VirtualClock | WallClock | None = None,
+        time_scale: float = 1.0,
+        start_listeners: bool = True,
+    ) -> None:
+        self.app_dir = app_dir
+        self.settings = dict(settings)
+        self.port = port
+        self.state_dir = state_dir
+        self.clock = clock if clock is not None else WallClock(time_scale)
+        self.start_listeners = start_listeners
+        self._explicit_key = function_key
+        self._saved_environ: dict[str, str | None] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closers: list[Callable[[], object]] = []  # sync or async, run in reverse
+        self._listeners: list[QueueListener] = []
+        self._runner: web.AppRunner | None = None
+        self._started = False
+        self._index: FunctionIndex | None = None
+        self._engine: DurableEngine | None = None
+        self._invoker: Invoker | None = None
+        self._url: str | None = None
+        self._config = HostConfig()
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. `http://127.0.0.1:7071`."""
+        if self._url is None:
+            raise RuntimeError("the host has not been started")
+        return self._url
+
+    @property
+    def route_prefix(self) -> str:
+        """The HTTP route prefix from host.json (`api` by default)."""
+        return self._config.route_prefix
+
+    @property
+    def index(self) -> FunctionIndex:
+        """The app's functions."""
+        if self._index is None:
+            raise RuntimeError("the host has not been started")
+        return self._index
+
+    @property
+    def engine(self) -> DurableEngine:
+        """The durable engine running the app's orchestrations."""
+        if self._engine is None:
+            raise RuntimeError("the host has not been started")
+        return self._engine
+
+    async def start(self) -> None:
+        """Apply the settings, index the app, and start serving; stops cleanly on failure."""
+        if self._started:
+            raise RuntimeError("the host is already started")
+        self._started = True
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def invoke(self, function_name: str, trigger_value: Any) -> Any:
+        """Run a function with full binding handling and return its result."""
+        if self._invoker is None:
+            raise RuntimeError("the host has not been started")
+        return await self._invoker.invoke(function_name, trigger_value)
+
+    async def run_activity(self, name: str, input_json: str) -> str:
+        """Run activity `name` with the orchestrator's JSON input; its result as JSON text."""
+        function = self.index[name]
+        if function.trigger_type != "activityTrigger":
+            raise ValueError(f"function {name!r} is not an activity ({function.trigger_type})")
+        result = await self.invoke(name, activity_input(input_json))
+        return activity_result(result)
+
+    async def stop(self) -> None:
+        """Stop listeners, the engine and the server, close clients, restore the environment."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        for close in reversed(self._closers):
+            outcome = close()
+            if inspect.isawaitable(outcome):
+                await outcome
+        self._closers.clear()
+        # The durable SDK's client session is module-global and bound to this loop; closing it
+        # lets a later host on another loop start clients (durable-protocol.md pitfall 10).
+        await http_utils._close_session()
+        self._restore_environ()
+        self._started = False
+
+    async def _start(self) -> None:
+        self._apply_environ()
+        self._config = config = load_host_config(self.app_dir)
+        self._index = index = load_function_index(self.app_dir)
+        key = configured_key(self._explicit_key, os.environ)
+        sock = _bind(self.port)
+        self._closers.append(sock.close)  # in case start fails before the server owns it
+        self._url = f"http://{BIND_HOST}:{sock.getsockname()[1]}"
+
+        queues = QueueClients(os.environ)
+        http = aiohttp.ClientSession()
+        executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="devhost-fn")
+        # Running functions are not interrupted (Python cannot); queued ones are dropped.
+        stop_executor = functools.partial(executor.shutdown, wait=False, cancel_futures=True)
+        self._closers.extend([queues.close, http.close, stop_executor])
+
+        store = open_store(self.state_dir, config.hub_name)
+        self._closers.append(store.close)
+        self._engine = engine = build_engine(
+            index=index,
+            run_activity=self.run_activity,
+            store=store,
+            clock=self.clock,
+            task_hub=config.hub_name,
+            max_concurrent_activities=config.max_concurrent_activities,
+        )
+        client_json = engine.client_binding_json(self._url, function_key=key)
+        outputs = OutputSender(
+            settings=os.environ,
+            queues=queues,
+            http=http,
+            base64_queue_messages=config.queues.base64,
+            on_enqueued=self._wake_listeners,
+        )
+        self._invoker = Invoker(
+            index=index, outputs=outputs, durable_client=lambda: client_json, executor=executor
+        )
+
+        if self.start_listeners:
+            self._listeners = await self._create_listeners(index, config, queues)
+        app = create_web_app(
+            index=index,
+            route_prefix=config.route_prefix,
+            function_key=key,
+            invoke=self.invoke,
+            extra_routes=engine.http_app_routes(function_key=key),
+        )
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+
+        engine.recover()  # re-queue what a killed host left in flight
+        if isinstance(self.clock, WallClock):
+            # A VirtualClock is driven by its owner through engine.run_until_idle().
+            self._spawn(engine.run_forever(), "durable engine")
+        for listener in self._listeners:
+            self._spawn(listener.run(), f"queue listener {listener.queue_name!r}")
+        _LOG.info("devhost serving %s at %s", self.app_dir, self._url)
+
+    async def _create_listeners(
+        self, index: FunctionIndex, config: HostConfig, queues: QueueClients
+    ) -> list[QueueListener]:
+        listeners = []
+        for function in index.of_trigger("queueTrigger"):
+            name = resolve_binding_expression(
+                str(function.trigger.get("queueName", "")), os.environ
+            )
+            problem = trigger_queue_name_problem(name)
+            if problem:
+                raise HostStartError(f"function {function.name!r}: {problem}")
+            connection = function.trigger.get("connection")
+            try:
+                queue = await queues.existing_queue(connection, name)
+            except Exception as err:
+                raise HostStartError(
+                    f"function {function.name!r}: cannot reach queue {name!r} through "
+                    f"{connection or 'AzureWebJobsStorage'}: {err}"
+                ) from err
+
+            async def poison(connection: str | None = connection, name: str = name) -> QueueClient:
+                return await queues.existing_queue(connection, poison_queue_name(name))
+
+            listeners.append(
+                QueueListener(
+                    function_name=function.name,
+                    queue=queue,
+                    poison_queue=poison,
+                    options=config.queues,
+                    invoke=self.invoke,
+                )
+            )
+        return listeners
+
+    def _wake_listeners(self, queue_name: str) -> None:
+        for listener in self._listeners:
+            if listener.queue_name == queue_name:
+                listener.wake()
+
+    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        task = asyncio.create_task(work, name=what)
+        task.add_done_callback(_report_crash)
+        self._tasks.append(task)
+
+    def _apply_environ(self) -> None:
+        # App code reads its settings from the environment, as under the Functions host.
+        for name, value in self.settings.items():
+            self._saved_environ.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def _restore_environ(self) -> None:
+        for name, value in self._saved_environ.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_environ.clear()
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((BIND_HOST, port))
+    except OSError as err:
+        sock.close()
+        raise HostStartError(f"cannot listen on {BIND_HOST}:{port}: {err.strerror}") from None
+    return sock
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _LOG.error("%s stopped: %r", task.get_name(), task.exception())

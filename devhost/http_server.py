@@ -1,0 +1,117 @@
+"""The host's HTTP front: HTTP triggers under the route prefix, function keys, the Event Grid
+webhook, the durable extension's routes and `GET /admin/host/status`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from aiohttp import web
+
+from devhost.bindings import BindingValueError, http_request, http_response
+from devhost.eventgrid_webhook import WEBHOOK_PATH, EventGridWebhook
+from devhost.indexing import FunctionIndex
+from devhost.keys import key_required, presented_key_matches
+from devhost.routes import Route, RouteTable, compile_template, split_prefix
+
+_LOG = logging.getLogger("devhost.http")
+
+# The Functions host accepts request bodies up to 100 MB.
+MAX_BODY_BYTES = 100 * 1024 * 1024
+
+
+def route_table(index: FunctionIndex) -> RouteTable:
+    """The routes of every httpTrigger function; `route` defaults to the function name."""
+    routes = []
+    for function in index.of_trigger("httpTrigger"):
+        methods = function.trigger.get("methods")
+        routes.append(
+            Route(
+                template=compile_template(function.trigger.get("route") or function.name),
+                function_name=function.name,
+                methods=frozenset(m.upper() for m in methods) if methods else None,
+            )
+        )
+    return RouteTable(routes)
+
+
+def create_web_app(
+    *,
+    index: FunctionIndex,
+    route_prefix: str,
+    function_key: str | None,
+    invoke: Callable[[str, Any], Awaitable[Any]],
+    extra_routes: Iterable[web.AbstractRouteDef] = (),
+) -> web.Application:
+    """The aiohttp application serving the app's HTTP surface."""
+    front = _FunctionRoutes(
+        index=index, route_prefix=route_prefix, function_key=function_key, invoke=invoke
+    )
+    webhook = EventGridWebhook(index=index, invoke=invoke, function_key=function_key)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    started = time.monotonic()
+
+    async def host_status(_: web.Request) -> web.Response:
+        uptime_ms = round((time.monotonic() - started) * 1000)
+        return web.json_response(
+            {"id": "devhost", "state": "Running", "version": "devhost", "processUptime": uptime_ms}
+        )
+
+    app.router.add_routes(list(extra_routes))
+    app.router.add_get("/admin/host/status", host_status)
+    app.router.add_route("POST", WEBHOOK_PATH, webhook.handle)
+    app.router.add_route("OPTIONS", WEBHOOK_PATH, webhook.handle)
+    app.router.add_route("*", "/{tail:.*}", front.handle)
+    return app
+
+
+class _FunctionRoutes:
+    """Dispatches requests under the route prefix to httpTrigger functions."""
+
+    def __init__(
+        self,
+        *,
+        index: FunctionIndex,
+        route_prefix: str,
+        function_key: str | None,
+        invoke: Callable[[str, Any], Awaitable[Any]],
+    ) -> None:
+        self._index = index
+        self._table = route_table(index)
+        self._prefix = route_prefix
+        self._key = function_key
+        self._invoke = invoke
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        relative = split_prefix(request.raw_path.split("?", 1)[0], self._prefix)
+        found = self._table.match(request.method, relative) if relative is not None else None
+        if found is None:
+            return web.Response(
+                status=404, text=f"no function serves {request.method} {request.path}"
+            )
+        route, params = found
+        function = self._index[route.function_name]
+        auth_level = str(function.trigger.get("authLevel", "FUNCTION"))
+        if key_required(auth_level, self._key) and not presented_key_matches(
+            str(self._key), query=request.query, headers=request.headers
+        ):
+            return web.Response(status=401, text="a valid function key is required")
+        trigger = http_request(
+            method=request.method,
+            url=str(request.url),
+            headers={name: ", ".join(request.headers.getall(name)) for name in request.headers},
+            query=dict(request.query),
+            route_params=params,
+            body=await request.read(),
+        )
+        try:
+            result = await self._invoke(function.name, trigger)
+            status, headers, body = http_response(result)
+        except Exception as err:
+            if isinstance(err, BindingValueError):
+                _LOG.error("%s: %s", function.name, err)
+            # As the Functions host does: a bare 500, the details stay in the host log.
+            return web.Response(status=500, text=f"function {function.name!r} failed")
+        return web.Response(status=status, headers=headers, body=body)

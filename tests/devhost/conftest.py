@@ -1,0 +1,87 @@
+"""Fixtures for the local host's tests: Azurite, an Event Grid topic sink, hosts on threads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from devhost.host import Host
+from devhost.host_thread import HostThread
+from emulators.azurite import AZURITE_BIN, Azurite
+from tests.devhost.support import SAMPLE_APP, TOPIC_KEY, EventGridSink, free_port
+
+FUNCTION_KEY = "sample-function-key"
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """One Azurite for the session on free ports; tests isolate themselves by queue name."""
+    if not AZURITE_BIN.exists():
+        pytest.skip(f"Azurite is not installed: run `npm ci` in {AZURITE_BIN.parents[2]}")
+    server = Azurite(
+        location=tmp_path_factory.mktemp("azurite"),
+        blob_port=free_port(),
+        queue_port=free_port(),
+        table_port=free_port(),
+    )
+    with server:
+        yield server
+
+
+@pytest.fixture
+def topic() -> Iterator[EventGridSink]:
+    """A custom topic stand-in that records what it receives."""
+    sink = EventGridSink()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def record_dir(tmp_path: Path) -> Path:
+    """Where the sample app records what its functions received."""
+    path = tmp_path / "records"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def sample_settings(azurite: Azurite, topic: EventGridSink, record_dir: Path) -> dict[str, str]:
+    """App settings for the sample app, with queue names unique to the test."""
+    suffix = uuid.uuid4().hex[:8]
+    return {
+        "AzureWebJobsStorage": azurite.connection_string,
+        "SAMPLE_JOBS_QUEUE": f"jobs-{suffix}",
+        "SAMPLE_DONE_QUEUE": f"done-{suffix}",
+        "SAMPLE_TOPIC_ENDPOINT": topic.url,
+        "SAMPLE_TOPIC_KEY": TOPIC_KEY,
+        "SAMPLE_RECORD_DIR": str(record_dir),
+    }
+
+
+StartHost = Callable[..., HostThread]
+
+
+@pytest.fixture
+def start_host(sample_settings: dict[str, str], tmp_path: Path) -> Iterator[StartHost]:
+    """Start a Host on its own thread (sample app and settings unless overridden); stops all."""
+    started: list[HostThread] = []
+
+    def start(**overrides: object) -> HostThread:
+        options: dict[str, object] = {
+            "app_dir": SAMPLE_APP,
+            "settings": sample_settings,
+            "state_dir": tmp_path / "state",
+            "function_key": FUNCTION_KEY,
+            "time_scale": 1000.0,
+        }
+        options.update(overrides)
+        thread = HostThread(Host(**options))  # type: ignore[arg-type]
+        started.append(thread)
+        return thread
+
+    yield start
+    for thread in started:
+        thread.stop()

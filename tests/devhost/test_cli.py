@@ -1,0 +1,133 @@
+"""`python -m devhost` as a process: serving, surviving SIGKILL, refusing bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.devhost.conftest import FUNCTION_KEY
+from tests.devhost.support import (
+    REPO_ROOT,
+    SAMPLE_APP,
+    DevhostProcess,
+    EventGridSink,
+    free_port,
+    wait_until,
+)
+
+# 60 orchestration seconds at 30x: a 2 s timer, long enough to kill the host inside it.
+TIME_SCALE = "30"
+DELAY_SECONDS = 60
+
+
+@pytest.fixture
+def devhost_args(tmp_path: Path, sample_settings: dict[str, str]) -> list[str]:
+    """Arguments serving the sample app with a settings file and a state dir in tmp_path."""
+    settings_file = tmp_path / "local.settings.json"
+    settings_file.write_text(json.dumps({"IsEncrypted": False, "Values": sample_settings}))
+    return [
+        "--app-dir", str(SAMPLE_APP),
+        "--settings", str(settings_file),
+        "--state-dir", str(tmp_path / "state"),
+        "--time-scale", TIME_SCALE,
+        "--function-key", FUNCTION_KEY,
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[list[DevhostProcess]]:
+    """Hosts started by a test; all are stopped at the end."""
+    started: list[DevhostProcess] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+def status(url: str) -> dict[str, Any]:
+    body: dict[str, Any] = requests.get(url, timeout=10).json()
+    return body
+
+
+class TestCommandLine:
+    def test_killed_host_resumes_orchestration_without_redoing_work(
+        self,
+        devhost_args: list[str],
+        processes: list[DevhostProcess],
+        topic: EventGridSink,
+        tmp_path: Path,
+    ) -> None:
+        """After SIGKILL mid-timer, a restart on the same state dir finishes the orchestration
+        and the activity that had completed is not run again."""
+        port = free_port()
+        first = DevhostProcess(devhost_args, port=port, log_path=tmp_path / "host-1.log")
+        processes.append(first)
+        first.start()
+        started = requests.post(
+            f"{first.url}/api/orchestrators/notify_twice",
+            params={"code": FUNCTION_KEY},
+            json={"tag": "kill", "delay_seconds": DELAY_SECONDS},
+            timeout=10,
+        )
+        assert started.status_code == 202, first.log()
+        status_url = started.json()["statusQueryGetUri"]
+        # "waiting" is set after the first activity's result is recorded, before the timer.
+        wait_until(lambda: status(status_url)["customStatus"] == "waiting", what="the timer")
+        first.kill()
+        assert [e["data"]["step"] for e in topic.events()] == ["first"]
+
+        second = DevhostProcess(devhost_args, port=port, log_path=tmp_path / "host-2.log")
+        processes.append(second)
+        second.start()
+        final = wait_until(
+            lambda: status(status_url)["runtimeStatus"] == "Completed" and status(status_url),
+            timeout=20,
+            what=f"completion\n{second.log()}",
+        )
+        assert final["output"] == ["notified first", "notified second"]
+        assert [e["data"]["step"] for e in topic.events()] == ["first", "second"]
+        assert "notify (activityTrigger) succeeded in" in first.log()
+        assert "start_orchestration (httpTrigger) succeeded in" in first.log()
+
+    def test_sigterm_stops_cleanly(
+        self, devhost_args: list[str], processes: list[DevhostProcess], tmp_path: Path
+    ) -> None:
+        """SIGTERM stops the host with exit code 0, after it listed its functions."""
+        host = DevhostProcess(devhost_args, port=free_port(), log_path=tmp_path / "host.log")
+        processes.append(host)
+        host.start()
+        assert requests.get(f"{host.url}/api/ping", timeout=10).text == "pong"
+        assert host.stop() == 0
+        assert f"ping: [GET] {host.url}/api/ping" in host.log()
+
+    @pytest.mark.parametrize(
+        ("args", "code", "message"),
+        [
+            pytest.param(["--app-dir", "."], 1, "function_app.py not found", id="no-app"),
+            pytest.param(
+                ["--settings", "missing.json"], 2, "missing.json: file not found", id="no-settings"
+            ),
+        ],
+    )
+    def test_bad_input_exits_with_a_clear_message(
+        self, tmp_path: Path, args: list[str], code: int, message: str
+    ) -> None:
+        """Bad options give an exit code and one clear line, not a traceback."""
+        result = subprocess.run(
+            [sys.executable, "-m", "devhost", "--port", str(free_port()), *args],
+            cwd=tmp_path,
+            env={"PYTHONPATH": str(REPO_ROOT), "PATH": ""},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == code
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr

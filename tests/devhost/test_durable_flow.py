@@ -1,0 +1,72 @@
+"""Durable functions through the host: HTTP starter, orchestrator, timer, activity, event."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from devhost.durable import VirtualClock
+from tests.devhost.conftest import FUNCTION_KEY, StartHost
+from tests.devhost.support import EventGridSink, wait_until
+
+
+def finished_status(status_url: str) -> dict[str, Any] | None:
+    """The instance status once it is no longer running, else None."""
+    response = requests.get(status_url, timeout=10)
+    body: dict[str, Any] = response.json()
+    return None if body["runtimeStatus"] in ("Pending", "Running") else body
+
+
+class TestDurableFlow:
+    def test_http_starter_runs_orchestration_to_completion(
+        self, start_host: StartHost, topic: EventGridSink
+    ) -> None:
+        """Starter -> orchestrator -> activity -> timer -> activity, with events, to Completed."""
+        host = start_host().host  # time_scale 1000: the 60 s timer takes 60 ms
+        response = requests.post(
+            f"{host.url}/api/orchestrators/notify_twice",
+            params={"code": FUNCTION_KEY},
+            json={"tag": "flow", "delay_seconds": 60},
+            timeout=10,
+        )
+        assert response.status_code == 202
+        management = response.json()
+        status_url = management["statusQueryGetUri"]
+        assert response.headers["Location"] == status_url
+        assert status_url.startswith(f"{host.url}/runtime/webhooks/durabletask/instances/")
+        assert f"code={FUNCTION_KEY}" in status_url
+
+        final = wait_until(lambda: finished_status(status_url), what="the orchestration")
+        assert final is not None
+        assert final["runtimeStatus"] == "Completed"
+        assert final["output"] == ["notified first", "notified second"]
+        steps = [(e["data"]["step"], e["data"]["tag"]) for e in topic.events()]
+        assert steps == [("first", "flow"), ("second", "flow")]
+
+    def test_status_url_needs_the_key(self, start_host: StartHost) -> None:
+        """The public durable webhook refuses requests without the key."""
+        host = start_host().host
+        response = requests.get(
+            f"{host.url}/runtime/webhooks/durabletask/instances/nobody", timeout=10
+        )
+        assert response.status_code == 401
+
+    def test_virtual_clock_host_runs_when_driven(
+        self, start_host: StartHost, topic: EventGridSink
+    ) -> None:
+        """With a VirtualClock the engine runs only through run_until_idle, jumping timers."""
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        thread = start_host(clock=VirtualClock(start))
+        engine = thread.host.engine
+        options = json.dumps({"tag": "virtual", "delay_seconds": 3600})
+        thread.call(engine.start_new("notify_twice", "virtual-1", options))
+        assert topic.events() == []  # nothing runs until driven
+        thread.call(engine.run_until_idle())
+        status = engine.get_status("virtual-1")
+        assert status is not None
+        assert status["runtimeStatus"] == "Completed"
+        assert engine.clock.now() >= start + timedelta(hours=1)
+        assert [e["data"]["step"] for e in topic.events()] == ["first", "second"]

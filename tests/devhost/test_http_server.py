@@ -1,0 +1,134 @@
+"""HTTP triggers served by a running host: routing, bindings, keys, status."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import azure.functions as func
+import requests
+
+from tests.devhost.conftest import FUNCTION_KEY, StartHost
+from tests.devhost.support import SAMPLE_APP
+
+
+class TestHttpDispatch:
+    def test_request_parts_reach_the_function(self, start_host: StartHost) -> None:
+        """Route parameter, query, headers, method and body arrive in func.HttpRequest."""
+        host = start_host().host
+        response = requests.post(
+            f"{host.url}/api/hello/ada",
+            params={"code": FUNCTION_KEY, "lang": "en"},
+            headers={"x-sample": "yes"},
+            data=b"payload",
+            timeout=10,
+        )
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.headers["x-ok"] == "1"
+        assert response.json() == {
+            "name": "ada",
+            "method": "POST",
+            "query": {"code": FUNCTION_KEY, "lang": "en"},
+            "header": "yes",
+            "body": "payload",
+        }
+
+    def test_method_not_accepted_is_404(self, start_host: StartHost) -> None:
+        """A method the function does not list finds no route, as in the Functions host."""
+        host = start_host().host
+        response = requests.delete(
+            f"{host.url}/api/hello/ada", params={"code": FUNCTION_KEY}, timeout=10
+        )
+        assert response.status_code == 404
+        assert "no function serves DELETE /api/hello/ada" in response.text
+
+    def test_unknown_route_is_404(self, start_host: StartHost) -> None:
+        """Paths no function serves are 404, outside and inside the prefix."""
+        host = start_host().host
+        assert requests.get(f"{host.url}/api/nothing", timeout=10).status_code == 404
+        assert requests.get(f"{host.url}/ping", timeout=10).status_code == 404
+
+    def test_route_prefix_comes_from_host_json(self, start_host: StartHost, tmp_path: Path) -> None:
+        """A routePrefix in host.json moves every HTTP function under it."""
+        app_dir = tmp_path / "app"
+        shutil.copytree(SAMPLE_APP, app_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        document = json.loads((app_dir / "host.json").read_text())
+        document["extensions"]["http"]["routePrefix"] = "v1"
+        (app_dir / "host.json").write_text(json.dumps(document))
+        host = start_host(app_dir=app_dir).host
+        assert requests.get(f"{host.url}/v1/ping", timeout=10).text == "pong"
+        assert requests.get(f"{host.url}/api/ping", timeout=10).status_code == 404
+
+    def test_function_failure_is_a_bare_500(self, start_host: StartHost) -> None:
+        """A function raising gives 500 without a traceback on the wire."""
+        host = start_host().host
+        # The starter fails: its body is not JSON, so req.get_json() raises.
+        response = requests.post(
+            f"{host.url}/api/orchestrators/notify_twice",
+            params={"code": FUNCTION_KEY},
+            data=b"not json",
+            timeout=10,
+        )
+        assert response.status_code == 500
+        assert response.text == "function 'start_orchestration' failed"
+
+    def test_invoke_returns_the_http_response(self, start_host: StartHost) -> None:
+        """host.invoke runs an HTTP function in-process and returns its func.HttpResponse."""
+        thread = start_host(start_listeners=False)
+        request = func.HttpRequest(
+            method="GET",
+            url="http://localhost/api/hello/bo",
+            route_params={"name": "bo"},
+            params={"x": "1"},
+            body=b"",
+        )
+        response = thread.call(thread.host.invoke("hello", request))
+        assert isinstance(response, func.HttpResponse)
+        assert json.loads(response.get_body())["query"] == {"x": "1"}
+
+    def test_host_status_reports_running(self, start_host: StartHost) -> None:
+        """GET /admin/host/status answers Running once the host is up."""
+        host = start_host().host
+        status = requests.get(f"{host.url}/admin/host/status", timeout=10).json()
+        assert status["state"] == "Running"
+
+
+class TestFunctionKeys:
+    def test_function_route_without_key_is_401(self, start_host: StartHost) -> None:
+        """A FUNCTION-level route refuses requests that carry no key or a wrong one."""
+        host = start_host().host
+        assert requests.get(f"{host.url}/api/hello/x", timeout=10).status_code == 401
+        wrong = requests.get(f"{host.url}/api/hello/x", params={"code": "nope"}, timeout=10)
+        assert wrong.status_code == 401
+
+    def test_key_as_code_or_header_is_accepted(self, start_host: StartHost) -> None:
+        """The key works as `code` query parameter and as `x-functions-key` header."""
+        host = start_host().host
+        by_code = requests.get(f"{host.url}/api/hello/x", params={"code": FUNCTION_KEY}, timeout=10)
+        by_header = requests.get(
+            f"{host.url}/api/hello/x", headers={"x-functions-key": FUNCTION_KEY}, timeout=10
+        )
+        assert (by_code.status_code, by_header.status_code) == (200, 200)
+
+    def test_anonymous_route_is_open(self, start_host: StartHost) -> None:
+        """An ANONYMOUS route answers without a key."""
+        host = start_host().host
+        response = requests.get(f"{host.url}/api/ping", timeout=10)
+        assert (response.status_code, response.text) == (200, "pong")
+
+    def test_key_from_settings_is_enforced(
+        self, start_host: StartHost, sample_settings: dict[str, str]
+    ) -> None:
+        """DEVHOST_FUNCTION_KEY in the settings turns key checks on."""
+        settings = {**sample_settings, "DEVHOST_FUNCTION_KEY": "from-settings"}
+        host = start_host(settings=settings, function_key=None).host
+        url = f"{host.url}/api/hello/x"
+        assert requests.get(url, timeout=10).status_code == 401
+        assert requests.get(url, params={"code": "from-settings"}, timeout=10).status_code == 200
+
+    def test_no_key_configured_leaves_routes_open(self, start_host: StartHost) -> None:
+        """Without a configured key, FUNCTION routes are open, as under Core Tools."""
+        host = start_host(function_key=None).host
+        assert requests.get(f"{host.url}/api/hello/x", timeout=10).status_code == 200
