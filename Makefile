@@ -7,7 +7,7 @@ STAMP := .local/stamps
 .PHONY: run test demo lint typecheck unit bench deps clean
 
 run: deps local.settings.json
-	@bash scripts/run-local.sh
+	$(PY) scripts/run_local.py
 
 test: deps
 	$(VENV)/bin/ruff check .
@@ -16,7 +16,7 @@ test: deps
 	$(PY) -m pytest
 
 demo: deps local.settings.json
-	@bash scripts/run-local.sh --demo
+	$(PY) scripts/run_local.py --demo
 
 bench: deps
 	$(PY) -m benchmarks.cold_import

@@ -7,17 +7,24 @@ running operation raises `ConflictError`, so the platform redelivers it later.
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.events import CompletionEvent, rejection_event
-from shared.intake import Submission, submit
+from shared.intake import ConflictError, Submission, submit
 from shared.operation import Source
 from shared.problems import InvalidRequest, dead_letter_record
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 from shared.validation import decode_json, parse_envelope, salvage_target
+
+if TYPE_CHECKING:
+    import azure.functions as func
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,3 +77,46 @@ async def accept_message(
         )
         return Rejection(record=record, event=event)
     return await submit(client, request, source=source, settings=settings)
+
+
+async def handle_message(
+    client: Any,
+    payload: object,
+    *,
+    raw_text: str,
+    message_id: str,
+    source: Source,
+    rejected: func.Out[str],
+    completion: func.Out[func.EventGridOutputEvent],
+) -> None:
+    """The queue and Event Grid triggers' body: start, or dead-letter and announce, or raise.
+
+    A ConflictError propagates, so the platform redelivers the message later.
+    """
+    try:
+        outcome = await accept_message(
+            client,
+            payload,
+            raw_text=raw_text,
+            message_id=message_id,
+            source=source,
+            settings=get_settings(),
+        )
+    except ConflictError as conflict:
+        logger.warning(
+            "%s message %s waits for a running operation: %s", source, message_id, conflict
+        )
+        raise
+    if isinstance(outcome, Rejection):
+        logger.warning("%s message %s rejected: %s", source, message_id, outcome.record["reasons"])
+        rejected.set(json.dumps(outcome.record))
+        completion.set(outcome.event.to_output_event())
+        return
+    logger.info(
+        "[operation=%s correlation=%s] %s message %s %s",
+        outcome.view.operation_id,
+        outcome.view.correlation_id,
+        source,
+        message_id,
+        "started the operation" if outcome.started else "matched the existing operation",
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import logging
 from typing import Any
 
 import azure.durable_functions as df
@@ -16,8 +14,6 @@ from shared.names import (
     SETTING_TOPIC_KEY,
     STORAGE_CONNECTION,
 )
-
-logger = logging.getLogger(__name__)
 
 bp = df.Blueprint()
 
@@ -37,37 +33,19 @@ async def queue_intake(
     completion: func.Out[func.EventGridOutputEvent],
     client: Any,
 ) -> None:
-    """Start the operation; dead-letter an invalid message; let a conflicting one come back."""
-    from shared.intake import ConflictError
-    from shared.message_intake import Rejection, accept_message
-    from shared.settings import get_settings
+    """Start the operation; dead-letter an invalid message; let a conflicting one come back.
 
-    raw_text = msg.get_body().decode("utf-8", errors="replace")
-    try:
-        outcome = await accept_message(
-            client,
-            None,
-            raw_text=raw_text,
-            message_id=msg.id or "",
-            source="queue",
-            settings=get_settings(),
-        )
-    except ConflictError as conflict:
-        # Raising leaves the message on the queue; it comes back after the visibility
-        # timeout and, after maxDequeueCount tries, lands in the poison queue.
-        logger.warning(
-            "queue message %s (dequeue %s) waits: %s", msg.id, msg.dequeue_count, conflict
-        )
-        raise
-    if isinstance(outcome, Rejection):
-        logger.warning("queue message %s rejected: %s", msg.id, outcome.record["reasons"])
-        rejected.set(json.dumps(outcome.record))
-        completion.set(outcome.event.to_output_event())
-        return
-    logger.info(
-        "[operation=%s correlation=%s] queue message %s %s",
-        outcome.view.operation_id,
-        outcome.view.correlation_id,
-        msg.id,
-        "started the operation" if outcome.started else "matched the existing operation",
+    A conflict raises, which leaves the message on the queue: it comes back after the
+    visibility timeout and, after maxDequeueCount tries, lands in the poison queue.
+    """
+    from shared.message_intake import handle_message
+
+    await handle_message(
+        client,
+        None,
+        raw_text=msg.get_body().decode("utf-8", errors="replace"),
+        message_id=msg.id or "",
+        source="queue",
+        rejected=rejected,
+        completion=completion,
     )
