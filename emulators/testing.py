@@ -53,7 +53,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def wait_until(
-    condition: Callable[[], T], *, timeout: float = 5.0, interval: float = 0.02, what: str = ""
+    condition: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.02, what: str = ""
 ) -> T:
     """Poll `condition` until it returns something truthy, and return that; bounded by `timeout`."""
     deadline = time.monotonic() + timeout

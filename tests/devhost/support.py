@@ -1,16 +1,13 @@
-"""Test helpers for the local host: an Event Grid topic sink, bounded waits, free ports."""
+"""Test helpers for the local host: an Event Grid topic sink and the host as a process."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,29 +16,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+# Re-exported: the host tests and the e2e tests take every helper from this module.
+from emulators.testing import free_port as free_port
+from emulators.testing import wait_until as wait_until
+
 T = TypeVar("T")
 
 SAMPLE_APP = Path(__file__).parent / "apps" / "sample"
 TOPIC_KEY = "sample-topic-key"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], T], *, timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def read_records(record_dir: Path, kind: str) -> list[dict[str, Any]]:
