@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -381,3 +383,25 @@ class TestIntakePaths:
         app.event(envelope("EventHub"), event_id="evt-1")
         app.run()
         assert len(puts(app.arm_requests("EventHub"))) == 1
+
+
+class TestSecrets:
+    JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+
+    def test_tokens_never_reach_logs_status_or_events(
+        self, app: AppUnderTest, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """No bearer token appears in the app's logs, the status body or the event."""
+        caplog.set_level(logging.DEBUG)
+        operation_id, view = provision(app, "SecretHub", mode="async-operation", pollsUntilDone=1)
+        assert view["status"] == "Succeeded"
+        seen = [
+            caplog.text,
+            json.dumps(view),
+            json.dumps(app.events_for(operation_id)),
+            json.dumps(app.instance(operation_id)),
+        ]
+        assert "arm" in caplog.text.lower()  # the ARM calls were logged at all
+        for text in seen:
+            assert not self.JWT.search(text)
+            assert "Bearer " not in text
