@@ -41,6 +41,16 @@ class WallClock:
         elapsed = (time.monotonic() - self._started) * self.time_scale
         return self._start + timedelta(seconds=elapsed)
 
+    def resume_from(self, moment: datetime) -> None:
+        """Carry on from `moment` when it is ahead of now, so time never runs backwards.
+
+        A sped-up host's orchestration time runs ahead of real time; after a restart the
+        recorded history is ahead of a fresh clock.
+        """
+        if moment > self.now():
+            self._start = moment.astimezone(UTC)
+            self._started = time.monotonic()
+
     def real_seconds_until(self, when: datetime) -> float:
         """Real seconds until orchestration time reaches `when` (0 if it has)."""
         return max(0.0, (when - self.now()).total_seconds() / self.time_scale)

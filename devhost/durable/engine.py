@@ -305,6 +305,9 @@ class DurableEngine:
 
     def recover(self) -> None:
         """Queue the work a previous engine left in the store: messages, activities, timers."""
+        latest = self._store.latest_update()
+        if latest is not None and isinstance(self.clock, WallClock):
+            self.clock.resume_from(latest)
         for instance_id in self._store.instances_with_messages():
             self._ready[instance_id] = None
         activities = self._store.activities()

@@ -180,6 +180,11 @@ class SqliteStore:
         rows = self._conn.execute(sql, params).fetchall()
         return [_instance_from_row(row) for row in rows]
 
+    def latest_update(self) -> datetime | None:
+        """The latest orchestration time at which any instance changed; None when empty."""
+        row = self._conn.execute("SELECT MAX(last_updated_time) FROM instances").fetchone()
+        return None if row is None or row[0] is None else _time_from(row[0])
+
     # History
 
     def load_history(self, instance_id: str) -> list[HistoryEvent]:

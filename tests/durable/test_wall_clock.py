@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devhost.durable import VirtualClock, WallClock
+from devhost.durable import SqliteStore, VirtualClock, WallClock
 from tests.durable.conftest import EngineFactory
 from tests.durable.harness import START
 
@@ -38,6 +38,30 @@ class TestWallClock:
         """time_scale must be positive."""
         with pytest.raises(ValueError, match="time_scale must be positive"):
             WallClock(time_scale=scale)
+
+    def test_resume_from_a_later_time_carries_on_from_it(self):
+        """A restarted sped-up host continues from the recorded time instead of going back."""
+        clock = WallClock(time_scale=10)
+        ahead = clock.now() + timedelta(hours=1)
+        clock.resume_from(ahead)
+        assert clock.now() >= ahead
+        clock.resume_from(ahead - timedelta(hours=2))
+        assert clock.now() >= ahead
+
+    async def test_recover_moves_the_clock_to_the_latest_recorded_time(
+        self, make_engine: EngineFactory
+    ):
+        """Recovering from a store whose instances ran ahead moves a fresh WallClock forward."""
+        ahead = datetime.now(UTC) + timedelta(days=1)
+        store = SqliteStore(":memory:")
+        first, _ = make_engine(clock=VirtualClock(ahead), store=store)
+        await first.start_new("chain", "ahead", '"x"')
+        await first.run_until_idle()
+        clock = WallClock(time_scale=10)
+        second, _ = make_engine(clock=clock, store=store)
+        second.recover()
+        assert clock.now() >= ahead
+        store.close()
 
 
 class TestVirtualClock:

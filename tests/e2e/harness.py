@@ -1,0 +1,356 @@
+"""The whole stack for end-to-end tests: emulators and Azurite here, the app host as a process.
+
+Everything goes over real HTTP and real queues on loopback. Tests steer ARM through the
+emulator's scenarios and read back what each server received: the ARM journal, the events the
+topic accepted, the messages left on the queues, and the host's own log.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
+
+from emulators.testing import EmulatorStack
+from shared.operation import operation_id_for
+from shared.validation import parse_envelope
+from tests.devhost.support import REPO_ROOT, DevhostProcess, free_port, wait_until
+
+T = TypeVar("T")
+
+SUBSCRIPTION = "00000000-0000-0000-0000-0000000000e2"
+RESOURCE_GROUP = "e2e-rg"
+FUNCTION_KEY = "e2e-function-key"
+EXAMPLE: dict[str, Any] = json.loads((REPO_ROOT / "examples" / "interaction.json").read_text())
+
+REQUEST_QUEUE = "interaction-requests"
+REJECTED_QUEUE = "interaction-requests-rejected"
+POISON_QUEUE = "interaction-requests-poison"
+
+EVENT_PREFIX = "CustomerInsights.InteractionType."
+REQUESTED = EVENT_PREFIX + "ProvisioningRequested"
+SUCCEEDED = EVENT_PREFIX + "ProvisioningSucceeded"
+FAILED = EVENT_PREFIX + "ProvisioningFailed"
+CANCELED = EVENT_PREFIX + "ProvisioningCanceled"
+REJECTED = EVENT_PREFIX + "ProvisioningRejected"
+
+# The session host's orchestration clock runs this much faster than real time, so the
+# 1 s polling waits of these tests last 0.2 s.
+TIME_SCALE = 5.0
+# The queue settings the retry and poison tests need (the repo's host.json has 10 s and 5).
+VISIBILITY_TIMEOUT = "00:00:01"
+MAX_DEQUEUE_COUNT = 3
+LOG_TAIL_LINES = 60
+TERMINAL = {"Succeeded", "Failed", "TimedOut", "Canceled", "Rejected"}
+
+
+def envelope(
+    hub: str, name: str = "WebVisit", *, request_id: str | None = None, **changes: Any
+) -> dict[str, Any]:
+    """The doc example addressed to `hub`/`name`, with definition fields changed as given."""
+    body: dict[str, Any] = copy.deepcopy(EXAMPLE)
+    body["target"] = {"hub": hub, "interactionName": name}
+    body["definition"].update(changes)
+    if request_id is not None:
+        body["requestId"] = request_id
+    return body
+
+
+def operation_id_of(body: dict[str, Any]) -> str:
+    """The operation id the app derives for an envelope, defaults applied."""
+    request = parse_envelope(
+        body, default_subscription_id=SUBSCRIPTION, default_resource_group=RESOURCE_GROUP
+    )
+    return operation_id_for(request.target)
+
+
+def rejection_event_id(message_id: str) -> str:
+    """The id the app gives the rejection event of queue message `message_id`."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"rejected:queue:{message_id}"))
+
+
+def make_app_copy(destination: Path) -> Path:
+    """The repo's app (function_app.py, shared/) unchanged, with host.json's queue retry sped up.
+
+    Only `extensions.queues.visibilityTimeout` and `maxDequeueCount` differ from the repo's
+    host.json, so that a failing message reaches the poison queue in seconds, not minutes.
+    """
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO_ROOT / "function_app.py", destination / "function_app.py")
+    shutil.copytree(
+        REPO_ROOT / "shared", destination / "shared", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    host_json = json.loads((REPO_ROOT / "host.json").read_text())
+    host_json["extensions"]["queues"]["visibilityTimeout"] = VISIBILITY_TIMEOUT
+    host_json["extensions"]["queues"]["maxDequeueCount"] = MAX_DEQUEUE_COUNT
+    (destination / "host.json").write_text(json.dumps(host_json, indent=2))
+    return destination
+
+
+def write_settings(path: Path, stack: EmulatorStack) -> Path:
+    """A local.settings.json whose Values point the app at this stack."""
+    values = {
+        **stack.settings(),
+        "DEFAULT_SUBSCRIPTION_ID": SUBSCRIPTION,
+        "DEFAULT_RESOURCE_GROUP": RESOURCE_GROUP,
+        "POLL_MIN_INTERVAL_SECONDS": "1",
+        "POLL_DEFAULT_INTERVAL_SECONDS": "1",
+        "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+        "FUNCTIONS_WORKER_RUNTIME": "python",
+    }
+    path.write_text(json.dumps({"IsEncrypted": False, "Values": values}, indent=2))
+    return path
+
+
+def devhost_process(
+    *, app_dir: Path, settings: Path, state_dir: Path, log_path: Path, time_scale: float
+) -> DevhostProcess:
+    """`python -m devhost` for the app copy on a free port (not started)."""
+    port = free_port()
+    args = [
+        "--app-dir",
+        str(app_dir),
+        "--settings",
+        str(settings),
+        "--state-dir",
+        str(state_dir),
+        "--time-scale",
+        str(time_scale),
+    ]
+    return DevhostProcess(args, port=port, log_path=log_path)
+
+
+def start_host(host: DevhostProcess, settings: Path) -> None:
+    """Start `host`, refusing first if this process's environment would override its settings.
+
+    The child inherits the environment and real environment variables win over the settings
+    file, so an in-process host of another suite (which sets os.environ while it runs) would
+    silently point this one at other emulators.
+    """
+    names = json.loads(settings.read_text())["Values"].keys()
+    overridden = sorted(set(names) & set(os.environ))
+    assert not overridden, (
+        f"these environment variables would override the e2e settings: {overridden}"
+    )
+    host.start()
+
+
+# Hosts whose log tail is added to a failing test's report (see conftest.py).
+ACTIVE_HOSTS: list[DevhostProcess] = []
+
+
+def log_tail(host: DevhostProcess, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines the host wrote."""
+    return "\n".join(host.log().splitlines()[-lines:])
+
+
+@dataclass
+class Stack:
+    """The emulators, Azurite and the host process, with the calls tests make on them."""
+
+    emulators: EmulatorStack
+    host: DevhostProcess
+    queues: dict[str, QueueClient] = field(default_factory=dict)
+
+    # Waiting, with the host's log in every timeout.
+
+    def wait(self, condition: Callable[[], T | None], *, what: str, timeout: float = 20.0) -> T:
+        """`wait_until` whose failure carries the tail of the host log; the truthy result."""
+        try:
+            result = wait_until(condition, timeout=timeout, what=what)
+        except (TimeoutError, AssertionError) as timeout_error:
+            raise AssertionError(
+                f"{timeout_error}\n--- devhost log (tail) ---\n{log_tail(self.host)}"
+            ) from None
+        assert result is not None
+        return result
+
+    def explain(self, message: str) -> str:
+        """`message` followed by the tail of the host log, for assertion messages."""
+        return f"{message}\n--- devhost log (tail) ---\n{log_tail(self.host)}"
+
+    # The app's HTTP API.
+
+    @property
+    def url(self) -> str:
+        return self.host.url
+
+    def post_interaction(self, body: Any, *, key: str | None = FUNCTION_KEY) -> requests.Response:
+        headers = {"x-functions-key": key} if key is not None else {}
+        return requests.post(f"{self.url}/api/interactions", json=body, headers=headers, timeout=10)
+
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST the envelope and return the accepted operation view."""
+        response = self.post_interaction(body)
+        assert response.status_code == 202, self.explain(f"{response.status_code} {response.text}")
+        accepted: dict[str, Any] = response.json()
+        return accepted
+
+    def get_operation(self, operation_id: str) -> requests.Response:
+        return requests.get(
+            f"{self.url}/api/operations/{operation_id}",
+            headers={"x-functions-key": FUNCTION_KEY},
+            timeout=10,
+        )
+
+    def cancel(self, operation_id: str) -> requests.Response:
+        return requests.delete(
+            f"{self.url}/api/operations/{operation_id}",
+            headers={"x-functions-key": FUNCTION_KEY},
+            timeout=10,
+        )
+
+    def view(self, operation_id: str) -> dict[str, Any] | None:
+        """The operation's status body, or None while there is no such operation."""
+        response = self.get_operation(operation_id)
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, self.explain(f"{response.status_code} {response.text}")
+        body: dict[str, Any] = response.json()
+        return body
+
+    def wait_for_end(self, operation_id: str, *, timeout: float = 30.0) -> dict[str, Any]:
+        """Poll the status endpoint until the operation has ended; its final view."""
+
+        def ended() -> dict[str, Any] | None:
+            view = self.view(operation_id)
+            return view if view is not None and view["status"] in TERMINAL else None
+
+        return self.wait(ended, what=f"operation {operation_id} to end", timeout=timeout)
+
+    # Queues in Azurite.
+
+    def queue(self, name: str) -> QueueClient:
+        """A client for `name`, encoding and decoding base64 as the Functions convention does."""
+        if name not in self.queues:
+            assert self.emulators.azurite is not None
+            self.queues[name] = QueueClient.from_connection_string(
+                self.emulators.azurite.connection_string,
+                name,
+                message_encode_policy=TextBase64EncodePolicy(),
+                message_decode_policy=TextBase64DecodePolicy(),
+            )
+        return self.queues[name]
+
+    def send(self, text: str) -> str:
+        """Put `text` on the request queue, base64-encoded; the message id."""
+        return str(self.queue(REQUEST_QUEUE).send_message(text).id)
+
+    def peek(self, name: str) -> list[str]:
+        """The decoded text of every message visible on queue `name` (none if it is missing)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return [str(m.content) for m in self.queue(name).peek_messages(max_messages=32)]
+        except ResourceNotFoundError:
+            return []
+
+    def queue_length(self, name: str) -> int:
+        """Messages on `name`, visible or not (Azurite's approximate count is exact)."""
+        count = self.queue(name).get_queue_properties().approximate_message_count
+        return int(count or 0)
+
+    # The ARM emulator.
+
+    def scenario(self, hub: str, **knobs: Any) -> None:
+        answer = requests.put(
+            f"{self.emulators.arm.url}/_emulator/hubs/{hub}/scenario", json=knobs, timeout=5
+        )
+        assert answer.status_code == 200, answer.text
+
+    def arm_journal(self) -> list[dict[str, Any]]:
+        answer = requests.get(f"{self.emulators.arm.url}/_emulator/requests", timeout=5)
+        entries: list[dict[str, Any]] = answer.json()["requests"]
+        return entries
+
+    def arm_requests(self, hub: str) -> list[dict[str, Any]]:
+        """Every request ARM received for operations on `hub`, grouped by the correlation id
+        of their PUTs (operation-status URLs do not name the hub)."""
+        entries = self.arm_journal()
+        ours = {
+            _correlation(e)
+            for e in entries
+            if e["method"] == "PUT" and f"/hubs/{hub.lower()}/" in e["path"].lower()
+        }
+        return [e for e in entries if _correlation(e) in ours]
+
+    def arm_puts(self, hub: str) -> list[dict[str, Any]]:
+        return [e for e in self.arm_requests(hub) if e["method"] == "PUT"]
+
+    def all_puts(self) -> list[dict[str, Any]]:
+        return [e for e in self.arm_journal() if e["method"] == "PUT"]
+
+    def mentions_hub(self, hub: str) -> list[dict[str, Any]]:
+        """Journal entries whose path names `hub`."""
+        return [e for e in self.arm_journal() if f"/hubs/{hub.lower()}/" in e["path"].lower()]
+
+    # The Event Grid emulator.
+
+    def events(self, **query: str) -> list[dict[str, Any]]:
+        answer = requests.get(
+            f"{self.emulators.eventgrid.url}/_emulator/events", params=query, timeout=5
+        )
+        events: list[dict[str, Any]] = answer.json()["events"]
+        return events
+
+    def events_for(self, operation_id: str) -> list[dict[str, Any]]:
+        """Events the app published about `operation_id`."""
+        return [
+            e
+            for e in self.events()
+            if isinstance(e.get("data"), dict) and e["data"].get("operationId") == operation_id
+        ]
+
+    def publish_intake(self, data: Any, *, event_id: str) -> None:
+        """Publish a ProvisioningRequested event carrying `data` to the topic."""
+        event = {
+            "id": event_id,
+            "subject": "intake/e2e",
+            "eventType": REQUESTED,
+            "eventTime": datetime.now(UTC).isoformat(),
+            "dataVersion": "1.0",
+            "data": data,
+        }
+        answer = requests.post(
+            self.emulators.eventgrid.topic_endpoint,
+            json=[event],
+            headers={"aeg-sas-key": self.emulators.eventgrid.topic_key},
+            timeout=5,
+        )
+        assert answer.status_code == 200, answer.text
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        answer = requests.get(f"{self.emulators.eventgrid.url}/_emulator/deliveries", timeout=5)
+        body = answer.json()
+        items: list[dict[str, Any]] = body["deliveries"] if isinstance(body, dict) else body
+        return items
+
+    def subscribe(self, body: dict[str, Any]) -> requests.Response:
+        return requests.post(
+            f"{self.emulators.eventgrid.url}/_emulator/subscriptions", json=body, timeout=15
+        )
+
+    def webhook_url(self, *, key: str | None = FUNCTION_KEY) -> str:
+        url = f"{self.url}/runtime/webhooks/eventgrid?functionName=eventgrid_intake"
+        return url if key is None else f"{url}&code={key}"
+
+
+def _correlation(entry: dict[str, Any]) -> str | None:
+    headers = {k.lower(): v for k, v in entry["headers"].items()}
+    value = headers.get("x-ms-correlation-request-id")
+    return str(value) if value is not None else None
+
+
+def host_log_lines(host: DevhostProcess, needle: str) -> list[str]:
+    """The host log lines containing `needle`."""
+    return [line for line in host.log().splitlines() if needle in line]
