@@ -18,13 +18,8 @@ from devhost.host import Host
 from devhost.host_thread import HostThread
 from emulators.testing import EmulatorStack
 from shared.settings import get_settings
-from tests.orchestration.harness import (
-    RESOURCE_GROUP,
-    ROOT,
-    SUBSCRIPTION,
-    AppUnderTest,
-    envelope,
-)
+from tests.examples import RESOURCE_GROUP, ROOT, SUBSCRIPTION, envelope
+from tests.orchestration.harness import AppUnderTest
 
 MODES = ("location", "async-operation", "provisioning-state", "sync")
 

@@ -7,7 +7,6 @@ topic accepted, the messages left on the queues, and the host's own log.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
@@ -22,16 +21,12 @@ import requests
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
 from emulators.testing import EmulatorStack
-from shared.operation import operation_id_for
-from shared.validation import parse_envelope
 from tests.devhost.support import REPO_ROOT, DevhostProcess, free_port, wait_until
+from tests.examples import RESOURCE_GROUP, SUBSCRIPTION
 
 T = TypeVar("T")
 
-SUBSCRIPTION = "00000000-0000-0000-0000-0000000000e2"
-RESOURCE_GROUP = "e2e-rg"
 FUNCTION_KEY = "e2e-function-key"
-EXAMPLE: dict[str, Any] = json.loads((REPO_ROOT / "examples" / "interaction.json").read_text())
 
 REQUEST_QUEUE = "interaction-requests"
 REJECTED_QUEUE = "interaction-requests-rejected"
@@ -52,26 +47,6 @@ VISIBILITY_TIMEOUT = "00:00:01"
 MAX_DEQUEUE_COUNT = 3
 LOG_TAIL_LINES = 60
 TERMINAL = {"Succeeded", "Failed", "TimedOut", "Canceled", "Rejected"}
-
-
-def envelope(
-    hub: str, name: str = "WebVisit", *, request_id: str | None = None, **changes: Any
-) -> dict[str, Any]:
-    """The doc example addressed to `hub`/`name`, with definition fields changed as given."""
-    body: dict[str, Any] = copy.deepcopy(EXAMPLE)
-    body["target"] = {"hub": hub, "interactionName": name}
-    body["definition"].update(changes)
-    if request_id is not None:
-        body["requestId"] = request_id
-    return body
-
-
-def operation_id_of(body: dict[str, Any]) -> str:
-    """The operation id the app derives for an envelope, defaults applied."""
-    request = parse_envelope(
-        body, default_subscription_id=SUBSCRIPTION, default_resource_group=RESOURCE_GROUP
-    )
-    return operation_id_for(request.target)
 
 
 def rejection_event_id(message_id: str) -> str:

@@ -8,14 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import (
-    REQUEST_QUEUE,
-    SUCCEEDED,
-    Stack,
-    envelope,
-    host_log_lines,
-    operation_id_of,
-)
+from tests.e2e.harness import REQUEST_QUEUE, SUCCEEDED, Stack, host_log_lines
+from tests.examples import envelope, operation_id_of
 
 
 def _assert_succeeded_once(stack: Stack, hub: str, operation_id: str, source: str) -> None:

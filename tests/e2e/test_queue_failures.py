@@ -16,11 +16,10 @@ from tests.e2e.harness import (
     REJECTED_QUEUE,
     REQUEST_QUEUE,
     Stack,
-    envelope,
     host_log_lines,
-    operation_id_of,
     rejection_event_id,
 )
+from tests.examples import envelope, operation_id_of
 
 
 def _dead_letter(stack: Stack, message_id: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.devhost.support import DevhostProcess
-from tests.e2e.harness import SUCCEEDED, Stack, envelope, start_host
+from tests.e2e.harness import SUCCEEDED, Stack, start_host
+from tests.examples import envelope
 
 
 @pytest.mark.e2e

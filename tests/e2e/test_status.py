@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from tests.e2e.harness import FAILED, TERMINAL, Stack, envelope
+from tests.e2e.harness import FAILED, TERMINAL, Stack
+from tests.examples import envelope
 
 ORDER = ["Accepted", "Running", "Succeeded"]
 

@@ -1,4 +1,8 @@
-"""One emulator stack and one in-process host with a virtual clock for the whole module set."""
+"""One emulator stack and one in-process host with a virtual clock for this package.
+
+Package scope: the host puts its settings into os.environ while it runs, and later suites
+start hosts as processes that inherit the environment.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,14 @@ from devhost.host import Host
 from devhost.host_thread import HostThread
 from emulators.testing import EmulatorStack, skip_without_azurite
 from shared.settings import get_settings
-from tests.orchestration.harness import RESOURCE_GROUP, ROOT, SUBSCRIPTION, AppUnderTest
+from tests.examples import RESOURCE_GROUP, ROOT, SUBSCRIPTION
+from tests.orchestration.harness import AppUnderTest
 
 # Small generations make continue-as-new happen in every multi-poll test.
 POLLS_PER_GENERATION = 3
 
 
-@pytest.fixture(scope="session", name="app")
+@pytest.fixture(scope="package", name="app")
 def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppUnderTest]:
     skip_without_azurite()
     state: Path = tmp_path_factory.mktemp("orchestration")

@@ -12,7 +12,8 @@ import requests
 from emulators.testing import free_port
 from shared import arm
 from shared.names import API_VERSION
-from tests.orchestration.harness import SUBSCRIPTION, AppUnderTest, envelope
+from tests.examples import SUBSCRIPTION, envelope
+from tests.orchestration.harness import AppUnderTest
 
 RESOURCE_GROUP = "client-rg"
 

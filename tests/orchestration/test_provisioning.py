@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.examples import envelope, operation_id_of
 from tests.orchestration.conftest import POLLS_PER_GENERATION
-from tests.orchestration.harness import AppUnderTest, envelope, operation_id_of
+from tests.orchestration.harness import AppUnderTest
 
 
 def puts(requests_seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
