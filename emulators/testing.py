@@ -11,6 +11,7 @@ optionally, Azurite; `settings()` gives the function app's settings pointing at 
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -212,6 +213,13 @@ def azurite_fixture(*, scope: FixtureScope = "session") -> Callable[..., Iterato
 
 
 def skip_without_azurite() -> None:
-    """Skip the current test, saying how to install Azurite, when it is not installed."""
+    """Skip the current test, saying how to install Azurite, when it is not installed.
+
+    Under CI (CI set) a missing Azurite fails instead: a skip there would hide every test
+    that needs storage.
+    """
     if not AZURITE_BIN.exists():
-        pytest.skip(f"Azurite is not installed: run `npm ci` in {REPO_ROOT}")
+        message = f"Azurite is not installed: run `npm ci` in {REPO_ROOT}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)

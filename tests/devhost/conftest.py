@@ -10,7 +10,8 @@ import pytest
 
 from devhost.host import Host
 from devhost.host_thread import HostThread
-from emulators.azurite import AZURITE_BIN, Azurite
+from emulators.azurite import Azurite
+from emulators.testing import skip_without_azurite
 from tests.devhost.support import SAMPLE_APP, TOPIC_KEY, EventGridSink, free_port
 
 FUNCTION_KEY = "sample-function-key"
@@ -19,8 +20,7 @@ FUNCTION_KEY = "sample-function-key"
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     """One Azurite for the session on free ports; tests isolate themselves by queue name."""
-    if not AZURITE_BIN.exists():
-        pytest.skip(f"Azurite is not installed: run `npm ci` in {AZURITE_BIN.parents[2]}")
+    skip_without_azurite()
     server = Azurite(
         location=tmp_path_factory.mktemp("azurite"),
         blob_port=free_port(),
