@@ -50,17 +50,7 @@ def provision(context: df.DurableOrchestrationContext) -> Orchestration:
         time_limit=timedelta(seconds=operation.deadline_seconds),
         policy=operation.policy,
     )
-    outcome: tuple[lro.Finish, int] | None
-    try:
-        outcome = yield from _poll_until_done(context, operation, state)
-    except Exception as exc:
-        # Whatever went wrong, the operation must still end with a result and an event.
-        failure = lro.Finish(
-            outcome=lro.Outcome.FAILED,
-            provisioning_state=state.provisioning_state,
-            error=ArmError(code="OperationError", message=_first_line(exc)),
-        )
-        outcome = (failure, state.polls)
+    outcome = yield from _poll_until_done(context, operation, state)
     if outcome is None:
         return None  # continued as new
     finish, polls = outcome
@@ -70,7 +60,6 @@ def provision(context: df.DurableOrchestrationContext) -> Orchestration:
         completed_at=context.current_utc_datetime,
         event_id=str(context.new_uuid()),
     )
-    context.set_custom_status(None)
     yield from _publish(context, operation, result)
     return result.model_dump(mode="json", by_alias=True)
 
@@ -82,44 +71,54 @@ def _poll_until_done(
     # One waiter per generation, raced against every timer: the SDK completes the newest
     # waiter for an event name, and a single one keeps that question out of the loop.
     cancel = context.wait_for_external_event(CANCEL_EVENT)
-    while True:
-        request = state.next_request
-        is_put = request.kind is lro.RequestKind.PUT_RESOURCE
-        call = ArmCall(
-            operation_id=operation.operation_id,
-            correlation_id=operation.correlation_id,
-            request=request,
-            body=operation.arm_body if is_put else None,
-        )
-        raw = yield context.call_activity_with_retry(
-            ACTIVITY_SUBMIT if is_put else ACTIVITY_POLL,
-            ARM_ACTIVITY_RETRY,
-            call.model_dump(mode="json", by_alias=True),
-        )
-        state, step = lro.advance(
-            state, ArmReply.model_validate(raw), now=context.current_utc_datetime
-        )
-        if isinstance(step, lro.Finish):
-            return step, state.polls
-        _report(context, operation, state, step)
-        if cancel.is_completed:
-            # Raised while the activity ran: honour it now, before another wait or a new
-            # generation (which would not inherit an event this one already received).
-            return lro.canceled(state), state.polls
-        if step.until is not None:
-            timer = context.create_timer(step.until)
-            winner = yield context.task_any([timer, cancel])
-            if winner is cancel:
-                timer.cancel()
-                return lro.canceled(state), state.polls
-        if state.polls - polls_at_start >= operation.polls_per_generation:
-            # Keeps the history bounded however long ARM takes (lro-anchors §5 item 8).
-            context.continue_as_new(
-                operation.model_copy(
-                    update={"lro": state, "generation": operation.generation + 1}
-                ).model_dump(mode="json", by_alias=True)
+    try:
+        while True:
+            request = state.next_request
+            is_put = request.kind is lro.RequestKind.PUT_RESOURCE
+            call = ArmCall(
+                operation_id=operation.operation_id,
+                correlation_id=operation.correlation_id,
+                request=request,
+                body=operation.arm_body if is_put else None,
             )
-            return None
+            raw = yield context.call_activity_with_retry(
+                ACTIVITY_SUBMIT if is_put else ACTIVITY_POLL,
+                ARM_ACTIVITY_RETRY,
+                call.model_dump(mode="json", by_alias=True),
+            )
+            state, step = lro.advance(
+                state, ArmReply.model_validate(raw), now=context.current_utc_datetime
+            )
+            if isinstance(step, lro.Finish):
+                return step, state.polls
+            _report(context, operation, state, step)
+            if cancel.is_completed:
+                # Raised while the activity ran: honour it now, before another wait or a new
+                # generation (which would not inherit an event this one already received).
+                return lro.canceled(state), state.polls
+            if step.until is not None:
+                timer = context.create_timer(step.until)
+                winner = yield context.task_any([timer, cancel])
+                if winner is cancel:
+                    timer.cancel()
+                    return lro.canceled(state), state.polls
+            if state.polls - polls_at_start >= operation.polls_per_generation:
+                # Keeps the history bounded however long ARM takes (lro-anchors §5 item 8).
+                context.continue_as_new(
+                    operation.model_copy(
+                        update={"lro": state, "generation": operation.generation + 1}
+                    ).model_dump(mode="json", by_alias=True)
+                )
+                return None
+    except Exception as exc:
+        # Whatever went wrong (an activity that kept failing, a defect), the operation must
+        # still end with a result and a completion event.
+        failure = lro.Finish(
+            outcome=lro.Outcome.FAILED,
+            provisioning_state=state.provisioning_state,
+            error=ArmError(code="OperationError", message=_first_line(exc)),
+        )
+        return failure, state.polls
 
 
 def _report(
