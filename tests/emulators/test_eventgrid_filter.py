@@ -7,7 +7,6 @@ that feeds the app's Event Grid trigger must let only intake events through.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,9 @@ import requests
 
 from emulators.eventgrid import DEFAULT_TOPIC_KEY, EventGridEmulator
 from emulators.testing import eventgrid_fixture, wait_until
-from tests.emulators.test_eventgrid_delivery import Webhook
+
+# The webhook fixtures are used by name, which ruff cannot see.
+from tests.emulators.webhook import Webhook, _fresh_webhook, _webhook  # noqa: F401
 
 eventgrid = eventgrid_fixture(scope="module")
 
@@ -31,20 +32,6 @@ def _event(event_id: str, event_type: str) -> dict[str, Any]:
         "eventTime": "2026-11-28T20:54:12Z",
         "data": {},
     }
-
-
-@pytest.fixture(scope="module")
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    hook.start()
-    yield hook
-    hook.stop()
-
-
-@pytest.fixture(autouse=True)
-def _fresh(eventgrid: EventGridEmulator, webhook: Webhook) -> None:
-    eventgrid.reset()
-    webhook.behave()
 
 
 def _subscribe(emulator: EventGridEmulator, body: dict[str, Any]) -> requests.Response:
