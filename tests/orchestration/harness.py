@@ -36,7 +36,15 @@ class AppUnderTest:
 
     # Intake, through the real bindings.
 
-    def http(self, method: str, route: str, body: Any = None) -> func.HttpResponse:
+    def http(
+        self,
+        method: str,
+        route: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> func.HttpResponse:
         function = {
             ("POST", "interactions"): "post_interaction",
             ("GET", "operations"): "get_operation",
@@ -47,10 +55,10 @@ class AppUnderTest:
         request = func.HttpRequest(
             method=method,
             url=f"{self.host_url}/api/{route}",
-            headers={"content-type": "application/json"},
+            headers={"content-type": content_type},
             params={},
             route_params=params,
-            body=b"" if body is None else json.dumps(body).encode(),
+            body=raw if raw is not None else b"" if body is None else json.dumps(body).encode(),
         )
         response: func.HttpResponse = self.thread.call(
             self.thread.host.invoke(function[(method, kind)], request)
@@ -82,6 +90,16 @@ class AppUnderTest:
             id=message_id, body=text.encode(), dequeue_count=dequeue_count, pop_receipt="r"
         )
         return self.thread.call(self.thread.host.invoke("queue_intake", message))
+
+    def cloud_event(self, data: Any, *, event_id: str) -> Any:
+        event = func.CloudEvent(
+            id=event_id,
+            source="/local/intake",
+            type="CustomerInsights.InteractionType.ProvisioningRequested",
+            specversion="1.0",
+            data=data,
+        )
+        return self.thread.call(self.thread.host.invoke("eventgrid_intake", event))
 
     def event(self, data: Any, *, event_id: str) -> Any:
         event = func.EventGridEvent(

@@ -378,6 +378,33 @@ class TestIntakePaths:
         assert json.loads(record["message"])["requestId"] == "bad-1"
         assert record["reasons"][0]["path"].startswith("$.definition")
 
+    def test_body_over_256_kb_is_413(self, app: AppUnderTest) -> None:
+        """An oversized body is refused before it is parsed."""
+        response = app.http("POST", "interactions", raw=b" " * (256 * 1024 + 1))
+        assert response.status_code == 413
+        assert response.mimetype == "application/problem+json"
+
+    def test_non_json_body_is_415(self, app: AppUnderTest) -> None:
+        """A body declared as something other than JSON is refused."""
+        response = app.http("POST", "interactions", raw=b"a=b", content_type="text/plain")
+        assert response.status_code == 415
+        assert json.loads(response.get_body())["status"] == 415
+
+    def test_malformed_json_is_400_with_its_position(self, app: AppUnderTest) -> None:
+        """Broken JSON is a 400 problem, not a 500."""
+        response = app.http("POST", "interactions", raw=b'{"target": ')
+        assert response.status_code == 400
+        (problem,) = json.loads(response.get_body())["errors"]
+        assert problem["code"] == "invalid_json"
+
+    def test_cloudevent_starts_the_operation(self, app: AppUnderTest) -> None:
+        """A CloudEvents 1.0 event whose data is the envelope starts the operation."""
+        app.scenario("CloudHub", mode="sync")
+        app.cloud_event(envelope("CloudHub"), event_id="ce-1")
+        app.run()
+        assert len(puts(app.arm_requests("CloudHub"))) == 1
+        assert app.view(operation_id_of(envelope("CloudHub")))["status"] == "Succeeded"
+
     def test_event_grid_event_starts_the_operation(self, app: AppUnderTest) -> None:
         """An Event Grid event whose data is the envelope starts the operation."""
         app.scenario("EventHub", mode="sync")
