@@ -83,6 +83,9 @@ class PollingPolicy(BaseModel):
     # 404s tolerated while a resource created by a bare 202 is not visible yet (RPC step 7).
     max_not_found: int = Field(5, ge=0)
     max_unknown_state_sightings: int = Field(10, ge=1)
+    # Below this many remaining subscription reads (x-ms-ratelimit-remaining-subscription-reads)
+    # polls slow to backoff_cap; ARM's default budget is 12,000 reads an hour.
+    low_read_budget: int = Field(100, ge=0)
     # Computed waits are shortened by up to this share, derived from the state (never random).
     jitter_ratio: float = Field(0.1, ge=0, le=0.5)
 
@@ -504,8 +507,16 @@ def _poll_wait(state: LroState) -> timedelta:
     # The last server-given interval wins over the computed backoff, even when this reply
     # named none (ARM often sends Retry-After only on the first 202).
     if state.last_retry_after is not None:
-        return state.last_retry_after
-    return _backoff(state, state.policy.default_wait, state.polls)
+        wait = state.last_retry_after
+    else:
+        wait = _backoff(state, state.policy.default_wait, state.polls)
+    reads = state.reads_remaining
+    if reads is not None and reads < state.policy.low_read_budget:
+        # The read budget is the subscription's, shared by every operation polling it: when
+        # it runs low each of them slows to the backoff cap, which paces them all without
+        # coordination and leaves reads for the subscription's other clients (lro-anchors §5.6).
+        wait = max(wait, state.policy.backoff_cap)
+    return wait
 
 
 def _backoff(state: LroState, first: timedelta, step: int) -> timedelta:

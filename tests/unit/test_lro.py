@@ -524,6 +524,26 @@ class TestWaits:
         run = drive([answer(202, location=LOCATION), *[answer(202)] * 5])
         assert run.waits == [S(5), S(10), S(20), S(40), S(40), S(40)]
 
+    def test_low_read_budget_slows_polls_to_the_backoff_cap(self) -> None:
+        """When ARM reports few subscription reads left, polls slow down, then recover."""
+        budget = "x_ms_ratelimit_remaining_subscription_reads"
+        run = drive(
+            [
+                answer(202, location=LOCATION, retry_after="7"),
+                answer(202, **{budget: "99"}),
+                answer(202, **{budget: "5000"}),
+            ]
+        )
+        assert run.waits == [S(7), S(40), S(7)]
+
+    def test_read_budget_at_the_threshold_does_not_slow_polls(self) -> None:
+        """Exactly low_read_budget reads left is still enough."""
+        budget = "x_ms_ratelimit_remaining_subscription_reads"
+        run = drive(
+            [answer(202, location=LOCATION, retry_after="7"), answer(202, **{budget: "100"})]
+        )
+        assert run.waits == [S(7), S(7)]
+
     def test_jitter_only_shortens_computed_waits_and_is_deterministic(self) -> None:
         """Jitter derives from the state, stays within its share, and spares server waits."""
         policy = FAST.model_copy(update={"jitter_ratio": 0.5})
