@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from shared.settings import get_settings
 from tests.examples import envelope, operation_id_of
 from tests.orchestration.conftest import POLLS_PER_GENERATION
 from tests.orchestration.harness import AppUnderTest
@@ -433,3 +434,30 @@ class TestSecrets:
         for text in seen:
             assert not self.JWT.search(text)
             assert "Bearer " not in text
+
+
+class TestActivityFailures:
+    def test_endpoint_changed_mid_operation_fails_it_without_sending_the_token(
+        self, app: AppUnderTest, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """If ARM_ENDPOINT changes while an operation runs, its polls are refused, not sent.
+
+        The activities keep failing (their retries exhausted), and the operation still ends
+        Failed with one completion event.
+        """
+        app.scenario("MovedHub", mode="location", pollsUntilDone=3, retryAfter=30)
+        accepted = app.submit(envelope("MovedHub"))
+        app.run(until=timedelta(seconds=10))
+        monkeypatch.setenv("ARM_ENDPOINT", "https://management.azure.com")
+        get_settings.cache_clear()
+        try:
+            app.run()
+        finally:
+            monkeypatch.undo()
+            get_settings.cache_clear()
+        view = app.view(accepted["operationId"])
+        assert view["status"] == "Failed"
+        assert view["error"]["code"] == "OperationError"
+        assert "refusing to call" in view["error"]["message"]
+        assert [r["method"] for r in app.arm_requests("MovedHub")] == ["PUT"]
+        assert len(app.events_for(accepted["operationId"])) == 1
