@@ -17,7 +17,7 @@ import azure.functions as func
 from shared.intake import ConflictError, Submission, read_operation, submit
 from shared.models import ProvisioningRequest
 from shared.names import CANCEL_EVENT, ROUTE_PREFIX
-from shared.operation import OperationView
+from shared.operation import OperationView, log_context
 from shared.problems import PROBLEM_JSON, InvalidRequest, Problem, problem_details
 from shared.settings import get_settings
 from shared.validation import decode_json, parse_envelope, parse_route_request
@@ -89,7 +89,7 @@ async def cancel_operation(req: func.HttpRequest, client: Any) -> func.HttpRespo
     await client.raise_event(
         operation_id, CANCEL_EVENT, {"requestedAt": datetime.now(UTC).isoformat()}
     )
-    logger.info("[operation=%s correlation=%s] cancel requested", operation_id, view.correlation_id)
+    logger.info("%s cancel requested", log_context(operation_id, view.correlation_id))
     return _view_response(req, view, status_code=202)
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.events import CompletionEvent, rejection_event
 from shared.intake import ConflictError, Submission, submit
-from shared.operation import Source
+from shared.operation import Source, log_context
 from shared.problems import InvalidRequest, dead_letter_record
 from shared.settings import Settings, get_settings
 from shared.validation import decode_json, parse_envelope, salvage_target
@@ -113,9 +113,8 @@ async def handle_message(
         completion.set(outcome.event.to_output_event())
         return
     logger.info(
-        "[operation=%s correlation=%s] %s message %s %s",
-        outcome.view.operation_id,
-        outcome.view.correlation_id,
+        "%s %s message %s %s",
+        log_context(outcome.view.operation_id, outcome.view.correlation_id),
         source,
         message_id,
         "started the operation" if outcome.started else "matched the existing operation",

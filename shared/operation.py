@@ -58,6 +58,11 @@ def operation_id_for(target: Target) -> str:
     return f"ci-{digest[:32]}"
 
 
+def log_context(operation_id: str, correlation_id: str | None) -> str:
+    """The prefix of every log line about an operation, so its lines can be found together."""
+    return f"[operation={operation_id} correlation={correlation_id}]"
+
+
 class OperationInput(_Camel):
     """The orchestration input; continue_as_new carries it forward with `lro` filled in."""
 
@@ -109,7 +114,7 @@ class OperationInput(_Camel):
     @property
     def log_context(self) -> str:
         """The prefix every log line about this operation carries."""
-        return f"[operation={self.operation_id} correlation={self.correlation_id}]"
+        return log_context(self.operation_id, self.correlation_id)
 
 
 class ArmCall(_Camel):
@@ -124,7 +129,7 @@ class ArmCall(_Camel):
     @property
     def log_context(self) -> str:
         """The prefix every log line about this operation carries."""
-        return f"[operation={self.operation_id} correlation={self.correlation_id}]"
+        return log_context(self.operation_id, self.correlation_id)
 
 
 def _policy(settings: Settings) -> PollingPolicy:
