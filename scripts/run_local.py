@@ -44,6 +44,7 @@ WRAPPED_EXAMPLE = REPO_ROOT / "examples" / "interaction-wrapped.json"
 
 INTAKE_EVENT_TYPE = "CustomerInsights.InteractionType.ProvisioningRequested"
 COMPLETION_EVENT_PREFIX = "CustomerInsights.InteractionType.Provisioning"
+# shared.names.EVENTGRID_INTAKE; this script runs with only the standard library and requests.
 INTAKE_FUNCTION = "eventgrid_intake"
 KEY_SETTING = "DEVHOST_FUNCTION_KEY"
 START_TIMEOUT_SECONDS = 60.0

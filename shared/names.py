@@ -4,6 +4,10 @@ API_VERSION = "2017-04-26"
 APP_NAME = "ci-interactions-provisioner"
 APP_VERSION = "1.0.0"
 
+# Functions that something outside the app addresses by name (webhook URLs, tests).
+EVENTGRID_INTAKE = "eventgrid_intake"
+QUEUE_INTAKE = "queue_intake"
+
 ORCHESTRATOR = "provision_interaction"
 ACTIVITY_SUBMIT = "submit_put"
 ACTIVITY_POLL = "poll_operation"

@@ -9,6 +9,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.names import (
+    EVENTGRID_INTAKE,
     REJECTED_QUEUE,
     SETTING_TOPIC_ENDPOINT,
     SETTING_TOPIC_KEY,
@@ -18,7 +19,7 @@ from shared.names import (
 bp = df.Blueprint()
 
 
-@bp.function_name("eventgrid_intake")
+@bp.function_name(EVENTGRID_INTAKE)
 @bp.event_grid_trigger(arg_name="event")
 @bp.queue_output(arg_name="rejected", queue_name=REJECTED_QUEUE, connection=STORAGE_CONNECTION)
 @bp.event_grid_output(

@@ -8,6 +8,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.names import (
+    QUEUE_INTAKE,
     REJECTED_QUEUE,
     REQUEST_QUEUE,
     SETTING_TOPIC_ENDPOINT,
@@ -18,7 +19,7 @@ from shared.names import (
 bp = df.Blueprint()
 
 
-@bp.function_name("queue_intake")
+@bp.function_name(QUEUE_INTAKE)
 @bp.queue_trigger(arg_name="msg", queue_name=REQUEST_QUEUE, connection=STORAGE_CONNECTION)
 @bp.queue_output(arg_name="rejected", queue_name=REJECTED_QUEUE, connection=STORAGE_CONNECTION)
 @bp.event_grid_output(

@@ -21,6 +21,7 @@ import requests
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
 from emulators.testing import EmulatorStack
+from shared.names import EVENTGRID_INTAKE
 from tests.devhost.support import REPO_ROOT, DevhostProcess, free_port, wait_until
 from tests.examples import RESOURCE_GROUP, SUBSCRIPTION
 
@@ -316,7 +317,7 @@ class Stack:
         )
 
     def webhook_url(self, *, key: str | None = FUNCTION_KEY) -> str:
-        url = f"{self.url}/runtime/webhooks/eventgrid?functionName=eventgrid_intake"
+        url = f"{self.url}/runtime/webhooks/eventgrid?functionName={EVENTGRID_INTAKE}"
         return url if key is None else f"{url}&code={key}"
 
 

@@ -20,6 +20,7 @@ from azure.functions.queue import QueueMessage
 from devhost.durable import VirtualClock
 from devhost.host_thread import HostThread
 from emulators.testing import EmulatorStack
+from shared.names import EVENTGRID_INTAKE, QUEUE_INTAKE
 
 
 @dataclass
@@ -89,7 +90,7 @@ class AppUnderTest:
         message = QueueMessage(
             id=message_id, body=text.encode(), dequeue_count=dequeue_count, pop_receipt="r"
         )
-        return self.thread.call(self.thread.host.invoke("queue_intake", message))
+        return self.thread.call(self.thread.host.invoke(QUEUE_INTAKE, message))
 
     def cloud_event(self, data: Any, *, event_id: str) -> Any:
         event = func.CloudEvent(
@@ -99,7 +100,7 @@ class AppUnderTest:
             specversion="1.0",
             data=data,
         )
-        return self.thread.call(self.thread.host.invoke("eventgrid_intake", event))
+        return self.thread.call(self.thread.host.invoke(EVENTGRID_INTAKE, event))
 
     def event(self, data: Any, *, event_id: str) -> Any:
         event = func.EventGridEvent(
@@ -111,7 +112,7 @@ class AppUnderTest:
             event_time=None,
             data_version="1.0",
         )
-        return self.thread.call(self.thread.host.invoke("eventgrid_intake", event))
+        return self.thread.call(self.thread.host.invoke(EVENTGRID_INTAKE, event))
 
     # Time and durable state.
 

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from emulators.testing import EmulatorStack, emulator_stack_fixture, free_port
+from shared.names import EVENTGRID_INTAKE
 from tests.devhost.support import REPO_ROOT, DevhostProcess
 from tools.intakes import REQUESTED_EVENT_TYPE
 
@@ -79,7 +80,7 @@ def local_app(
     host.start()
     try:
         webhook = (
-            f"{host.url}/runtime/webhooks/eventgrid?functionName=eventgrid_intake"
+            f"{host.url}/runtime/webhooks/eventgrid?functionName={EVENTGRID_INTAKE}"
             f"&code={FUNCTION_KEY}"
         )
         subscribed = requests.post(
