@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from azure.core.exceptions import AzureError
 
 from shared.arm_reply import ArmReply, redact_url
 from shared.credentials import bearer_token
@@ -61,9 +62,16 @@ def send(
     """
     if not is_trusted_url(url, arm_endpoint):
         raise UntrustedUrlError(f"refusing to call {redact_url(url)}: not on {arm_endpoint}")
+    try:
+        bearer = token()
+    except AzureError as error:
+        # Usually passing (the identity endpoint restarting); lro retries it with backoff.
+        kind = f"no token ({type(error).__name__})"
+        logger.warning("%s could not get an ARM token: %s", log_context, kind)
+        return ArmReply.transport_failure(method, url, kind)
     client_request_id = str(uuid.uuid4())
     headers = {
-        "Authorization": f"Bearer {token()}",
+        "Authorization": f"Bearer {bearer}",
         "Accept": "application/json",
         "User-Agent": USER_AGENT,
         "x-ms-client-request-id": client_request_id,
@@ -89,6 +97,11 @@ def send(
     except requests.ConnectionError:
         logger.warning("%s ARM %s %s connection failed", log_context, method, redact_url(url))
         return ArmReply.transport_failure(method, url, "connection")
+    except requests.RequestException as error:
+        # A broken answer (a connection cut mid-body, say) is as transient as no answer.
+        kind = f"request failed ({type(error).__name__})"
+        logger.warning("%s ARM %s %s %s", log_context, method, redact_url(url), kind)
+        return ArmReply.transport_failure(method, url, kind)
     logger.info(
         "%s ARM %s %s -> %d request-id=%s client-request-id=%s",
         log_context,

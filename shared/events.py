@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from pydantic import AwareDatetime
 
 from shared.arm_reply import ArmError
 from shared.models import Target
 from shared.names import EVENT_TYPE_PREFIX
-from shared.operation import OperationInput, OperationResult, OperationStatus, Source
+from shared.operation import CamelModel, OperationInput, OperationResult, OperationStatus, Source
 from shared.problems import Problem
 
 if TYPE_CHECKING:
@@ -21,11 +20,7 @@ DATA_VERSION = "1.0"
 REJECTED_SUBJECT = "interactions/rejected"
 
 
-class _Camel(BaseModel):
-    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
-
-
-class CompletionData(_Camel):
+class CompletionData(CamelModel):
     """The `data` of a completion event."""
 
     schema_version: Literal[1] = 1
@@ -48,7 +43,7 @@ class CompletionData(_Camel):
     polls: int = 0
 
 
-class CompletionEvent(_Camel):
+class CompletionEvent(CamelModel):
     """An Event Grid schema event announcing how an operation ended."""
 
     id: str

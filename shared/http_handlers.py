@@ -80,15 +80,17 @@ async def cancel_operation(req: func.HttpRequest, client: Any) -> func.HttpRespo
     if view is None:
         return _not_found(operation_id)
     if view.status.is_terminal:
-        return _problem(
-            409,
-            "already-finished",
-            "The operation has already finished",
-            f"Operation {operation_id} ended as {view.status.value}; there is nothing to cancel.",
+        return _already_finished(view)
+    try:
+        await client.raise_event(
+            operation_id, CANCEL_EVENT, {"requestedAt": datetime.now(UTC).isoformat()}
         )
-    await client.raise_event(
-        operation_id, CANCEL_EVENT, {"requestedAt": datetime.now(UTC).isoformat()}
-    )
+    except Exception:
+        # It may have finished between our read and the event (the extension answers 410).
+        latest = await read_operation(client, operation_id)
+        if latest is None or not latest.status.is_terminal:
+            raise
+        return _already_finished(latest)
     logger.info("%s cancel requested", log_context(operation_id, view.correlation_id))
     return _view_response(req, view, status_code=202)
 
@@ -122,6 +124,8 @@ async def _submit(
         submission = await submit(client, request, source="http", settings=get_settings())
     except ConflictError as conflict:
         return _conflict(req, conflict.view)
+    except InvalidRequest as refused:
+        return _problems(refused.problems, status=409)
     return _submitted(req, submission)
 
 
@@ -167,6 +171,15 @@ def _conflict(req: func.HttpRequest, running: OperationView) -> func.HttpRespons
     )
 
 
+def _already_finished(view: OperationView) -> func.HttpResponse:
+    return _problem(
+        409,
+        "already-finished",
+        "The operation has already finished",
+        f"Operation {view.operation_id} ended as {view.status.value}; there is nothing to cancel.",
+    )
+
+
 def _retry_after(view: OperationView) -> int:
     if view.next_poll_at is None:
         return DEFAULT_RETRY_AFTER_SECONDS
@@ -179,9 +192,9 @@ def _status_url(req: func.HttpRequest, operation_id: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/{ROUTE_PREFIX}/operations/{operation_id}"
 
 
-def _problems(problems: tuple[Problem, ...]) -> func.HttpResponse:
-    body = problem_details(problems, title="The interaction type request is invalid")
-    return func.HttpResponse(json.dumps(body), status_code=400, mimetype=PROBLEM_JSON)
+def _problems(problems: tuple[Problem, ...], *, status: int = 400) -> func.HttpResponse:
+    body = problem_details(problems, title="The interaction type request is invalid", status=status)
+    return func.HttpResponse(json.dumps(body), status_code=status, mimetype=PROBLEM_JSON)
 
 
 def _not_found(operation_id: str) -> func.HttpResponse:

@@ -23,6 +23,7 @@ from shared.operation import (
     Source,
     operation_id_for,
 )
+from shared.problems import InvalidRequest, Problem
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Decision(StrEnum):
     START = "start"
     EXISTING = "existing"
     CONFLICT = "conflict"
+    REQUEST_ID_REUSED = "request_id_reused"
 
 
 def decide(
@@ -47,10 +49,12 @@ def decide(
         return Decision.START
     same_request = request.request_id is not None and request.request_id == existing.request_id
     same_definition = request_hash == existing.definition_hash
-    if not existing_status.is_terminal:
-        return Decision.EXISTING if same_request or same_definition else Decision.CONFLICT
     if same_request:
-        return Decision.EXISTING
+        # An idempotency key names one request: the same key with another body is a mistake
+        # the caller must hear about, not a change to apply or to drop silently.
+        return Decision.EXISTING if same_definition else Decision.REQUEST_ID_REUSED
+    if not existing_status.is_terminal:
+        return Decision.EXISTING if same_definition else Decision.CONFLICT
     # A finished success for the same definition is the answer already; a failure is retried.
     if same_definition and existing_status is OperationStatus.SUCCEEDED:
         return Decision.EXISTING
@@ -122,6 +126,18 @@ async def submit(
             return Submission(view=view, started=False)
         if decision is Decision.CONFLICT and view is not None:
             raise ConflictError(view)
+        if decision is Decision.REQUEST_ID_REUSED:
+            raise InvalidRequest(
+                [
+                    Problem(
+                        path="$.requestId",
+                        code="request_id_reused",
+                        message=f"requestId {request.request_id!r} was already used for another "
+                        f"definition of this interaction type (operation {operation_id}); "
+                        "use a new requestId for a new definition",
+                    )
+                ]
+            )
         operation = OperationInput.create(
             target=request.target,
             arm_body=request.definition.to_arm_body(),
@@ -137,8 +153,11 @@ async def submit(
                 ORCHESTRATOR, operation_id, operation.model_dump(mode="json", by_alias=True)
             )
         except Exception:
-            # Another delivery started the same operation between our read and our start:
-            # read again and decide against what it started.
+            # Another delivery may have started the same operation between our read and our
+            # start: if so, decide against what it started; anything else is a real failure.
+            started_by_other, _ = await _load(client, operation_id)
+            if started_by_other is None:
+                raise
             logger.info("%s start raced with another request; re-reading", operation.log_context)
             continue
         logger.info(

@@ -23,6 +23,17 @@ last poll happens at the deadline, and any reply that is still not terminal at o
 deadline finishes as timed out. Only the immediate follow-up GET that reads the final state
 (`until=None`) is sent regardless, since it reads a result rather than waiting for one.
 Every `Finish` is built here: by `advance`, `timed_out` or `canceled`.
+
+Error rule (arm-contract §9 rows 6 and 11): no HTTP response, 408, 429, 500, 502, 503 and 504
+are transient, and so is any other 4xx/5xx that names a readable wait (Retry-After,
+retry-after-ms or x-ms-retry-after-ms). A transient failure sends the same request again after
+the server's wait (clamped to [min_wait, max_wait]) or else a computed backoff, at most
+`max_transient_failures` times in a row before the operation fails with that reply's error.
+A 404 on the resource while it may not be visible yet is a poll, not an error (bounded by
+`max_not_found`). Any other 4xx/5xx on the PUT, a Location poll or a resource GET fails the
+operation. On the Azure-AsyncOperation status URL it means reading the status failed, not the
+operation: polling switches to the resource URL for good, with the normal poll wait, and the
+resource's provisioningState decides.
 """
 
 from __future__ import annotations
@@ -43,6 +54,7 @@ from shared.arm_reply import ArmError, ArmReply
 from shared.names import API_VERSION
 
 # RPC Addendum "Retrying REST Calls": retry 408, 5xx and socket errors; 429 is ARM throttling.
+# Any other error status is retried too when the reply names a wait (see `advance`).
 TRANSIENT_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 # Computed waits double per step; the exponent is capped so a huge count cannot overflow.
 BACKOFF_FACTOR: Final = 2.0
@@ -172,7 +184,6 @@ class LroState(BaseModel):
     unknown_state_sightings: int = 0
     provisioning_state: str | None = None
     request_id: str | None = None
-    correlation_request_id: str | None = None
     writes_remaining: int | None = None
     reads_remaining: int | None = None
 
@@ -250,15 +261,21 @@ def advance(state: LroState, reply: ArmReply, *, now: datetime) -> tuple[LroStat
     now = _utc(now)
     state = _observe(state, reply)
     status = reply.status
-    if status is None or status in TRANSIENT_STATUSES:
-        return _retry(state, reply, now)
-    state = state.model_copy(update={"transient_failures": 0})
     hint = requested_wait(reply, now)
-    if hint is not None:
-        state = state.model_copy(update={"last_retry_after": _clamp(hint, state.policy)})
+    if status is None or status in TRANSIENT_STATUSES:
+        return _retry(state, reply, hint, now)
     kind = state.next_request.kind
     hidden = status == 404 and kind is RequestKind.GET_RESOURCE and state.not_found_tolerated
-    if status >= 400 and not hidden:
+    error = status >= 400 and not hidden
+    if error and hint is not None:
+        # RPC Addendum: retry any response carrying Retry-After, whatever its status.
+        return _retry(state, reply, hint, now)
+    state = state.model_copy(update={"transient_failures": 0})
+    if hint is not None:
+        state = state.model_copy(update={"last_retry_after": _clamp(hint, state.policy)})
+    if error and kind is RequestKind.POLL_OPERATION:
+        return _schedule(*_status_unreadable(state), now)
+    if error:
         return state, _finish(state, Outcome.FAILED, _reply_error(reply))
     return _schedule(*_READERS[kind](state, reply, status), now)
 
@@ -381,6 +398,15 @@ def _read_operation(state: LroState, reply: ArmReply, status: int) -> _Decision:
     return state, _Next(state.next_request, _poll_wait(state))
 
 
+def _status_unreadable(state: LroState) -> _Decision:
+    # arm-contract §9 row 6: an error on the status GET is about reading the status, not the
+    # operation, so the resource decides from now on (no reply to a resource GET leads back).
+    # A resource not seen yet may have been created by a 202 and 404 until it is done (§9 row
+    # 5), so its 404s are tolerated as after a bare 202; one already seen must not vanish.
+    state = state.model_copy(update={"not_found_tolerated": state.provisioning_state is None})
+    return state, _Next(_get_resource(state), _poll_wait(state))
+
+
 def _read_location(state: LroState, reply: ArmReply, status: int) -> _Decision:
     if status == 202:
         follow = _poll_request(state, reply, "location", RequestKind.POLL_LOCATION)
@@ -490,12 +516,14 @@ def _schedule(state: LroState, decision: Finish | _Next, now: datetime) -> tuple
     return state, Wait(request=decision.request, until=min(now + decision.wait, state.deadline))
 
 
-def _retry(state: LroState, reply: ArmReply, now: datetime) -> tuple[LroState, Step]:
+def _retry(
+    state: LroState, reply: ArmReply, hint: timedelta | None, now: datetime
+) -> tuple[LroState, Step]:
+    """The same request again after `hint` (the reply's own wait) or a computed backoff."""
     count = state.transient_failures + 1
     state = state.model_copy(update={"transient_failures": count})
     if count > state.policy.max_transient_failures:
         return state, _finish(state, Outcome.FAILED, _reply_error(reply))
-    hint = requested_wait(reply, now)
     if hint is not None:
         wait = _clamp(hint, state.policy)
     else:
@@ -651,17 +679,13 @@ def _unexpected(state: LroState, reply: ArmReply, status: int) -> Finish:
 
 
 def _observe(state: LroState, reply: ArmReply) -> LroState:
-    """Count the poll and keep the ids and throttling budget the status view shows."""
+    """Count the poll and keep the request id and throttling budget the status view shows."""
     update: dict[str, object] = {}
     if state.next_request.kind is not RequestKind.PUT_RESOURCE:
         update["polls"] = state.polls + 1
-    for header, field in (
-        ("x-ms-request-id", "request_id"),
-        ("x-ms-correlation-request-id", "correlation_request_id"),
-    ):
-        value = reply.header(header)
-        if value:
-            update[field] = value
+    request_id = reply.header("x-ms-request-id")
+    if request_id:
+        update["request_id"] = request_id
     for header, field in (
         ("x-ms-ratelimit-remaining-subscription-writes", "writes_remaining"),
         ("x-ms-ratelimit-remaining-subscription-reads", "reads_remaining"),

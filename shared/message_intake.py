@@ -56,6 +56,7 @@ async def accept_message(
             default_subscription_id=settings.default_subscription_id,
             default_resource_group=settings.default_resource_group,
         )
+        return await submit(client, request, source=source, settings=settings)
     except InvalidRequest as invalid:
         received_at = datetime.now(UTC)
         target, request_id = salvage_target(
@@ -76,7 +77,6 @@ async def accept_message(
             request_id=request_id,
         )
         return Rejection(record=record, event=event)
-    return await submit(client, request, source=source, settings=settings)
 
 
 async def handle_message(

@@ -48,7 +48,9 @@ OUTCOME_STATUS = {
 }
 
 
-class _Camel(BaseModel):
+class CamelModel(BaseModel):
+    """Frozen, camelCase on the wire: the shape of everything the operation writes out."""
+
     model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
 
 
@@ -63,7 +65,34 @@ def log_context(operation_id: str, correlation_id: str | None) -> str:
     return f"[operation={operation_id} correlation={correlation_id}]"
 
 
-class OperationInput(_Camel):
+class OperationResult(CamelModel):
+    """The orchestration output: how the operation ended."""
+
+    status: OperationStatus
+    provisioning_state: str | None = None
+    error: ArmError | None = None
+    polls: int = 0
+    completed_at: AwareDatetime
+    event_id: str
+    # False only when Event Grid could not be reached for PUBLISH_PERSISTENCE (see provisioning).
+    event_published: bool = True
+
+    @classmethod
+    def from_finish(
+        cls, finish: Finish, *, polls: int, completed_at: datetime, event_id: str
+    ) -> OperationResult:
+        """The result for a finished long-running operation."""
+        return cls(
+            status=OUTCOME_STATUS[finish.outcome],
+            provisioning_state=finish.provisioning_state,
+            error=finish.error,
+            polls=polls,
+            completed_at=completed_at,
+            event_id=event_id,
+        )
+
+
+class OperationInput(CamelModel):
     """The orchestration input; continue_as_new carries it forward with `lro` filled in."""
 
     schema_version: Literal[1] = 1
@@ -81,6 +110,9 @@ class OperationInput(_Camel):
     policy: PollingPolicy
     generation: int = 0
     lro: LroState | None = None
+    # Set once ARM is done: later generations only deliver the completion event.
+    result: OperationResult | None = None
+    publish_rounds: int = 0
 
     @classmethod
     def create(
@@ -117,7 +149,7 @@ class OperationInput(_Camel):
         return log_context(self.operation_id, self.correlation_id)
 
 
-class ArmCall(_Camel):
+class ArmCall(CamelModel):
     """The input of the ARM activities: one request, on behalf of one operation."""
 
     schema_version: Literal[1] = 1
@@ -145,7 +177,7 @@ def _policy(settings: Settings) -> PollingPolicy:
     )
 
 
-class OperationProgress(_Camel):
+class OperationProgress(CamelModel):
     """What the orchestrator publishes as custom status while it runs."""
 
     status: OperationStatus
@@ -157,34 +189,24 @@ class OperationProgress(_Camel):
     arm_request_id: str | None = None
     writes_remaining: int | None = None
     reads_remaining: int | None = None
-
-
-class OperationResult(_Camel):
-    """The orchestration output: how the operation ended."""
-
-    status: OperationStatus
-    provisioning_state: str | None = None
+    # Set once the outcome is known, while the completion event is being delivered.
+    completed_at: AwareDatetime | None = None
     error: ArmError | None = None
-    polls: int = 0
-    completed_at: AwareDatetime
-    event_id: str
 
     @classmethod
-    def from_finish(
-        cls, finish: Finish, *, polls: int, completed_at: datetime, event_id: str
-    ) -> OperationResult:
-        """The result for a finished long-running operation."""
+    def finished(cls, result: OperationResult, *, updated_at: datetime) -> OperationProgress:
+        """The progress that reports a known outcome before the orchestration completes."""
         return cls(
-            status=OUTCOME_STATUS[finish.outcome],
-            provisioning_state=finish.provisioning_state,
-            error=finish.error,
-            polls=polls,
-            completed_at=completed_at,
-            event_id=event_id,
+            status=result.status,
+            provisioning_state=result.provisioning_state,
+            polls=result.polls,
+            updated_at=updated_at,
+            completed_at=result.completed_at,
+            error=result.error,
         )
 
 
-class OperationView(_Camel):
+class OperationView(CamelModel):
     """The body of GET /api/operations/{operationId}."""
 
     operation_id: str
@@ -255,5 +277,10 @@ class OperationView(_Camel):
                 ),
             )
         if progress is not None:
-            return cls(**common, status=progress.status)
+            return cls(
+                **common,
+                status=progress.status,
+                completed_at=progress.completed_at,
+                error=progress.error,
+            )
         return cls(**common, status=OperationStatus.ACCEPTED)

@@ -2,15 +2,19 @@
 
 Deterministic by construction: no I/O, no wall clock, no randomness. Time comes from
 `context.current_utc_datetime`, every decision from `shared.lro`, every call from an activity.
+Both long phases, polling ARM and delivering the completion event, continue as new now and
+then, so the history stays bounded however long either takes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import logging
+from collections.abc import Callable, Generator
 from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
+from azure.durable_functions.models.history import HistoryEvent, HistoryEventType
 
 from shared import lro
 from shared.arm_reply import ArmError, ArmReply
@@ -24,17 +28,20 @@ from shared.operation import (
     OperationStatus,
 )
 
-# An activity that raised (no token, a defect) is retried a few times before the operation
-# fails; HTTP-level failures never raise, lro.advance decides about them.
+logger = logging.getLogger(__name__)
+
+# An activity that raised (a defect, a lost worker) is retried a few times before the
+# operation fails; failures to reach ARM or get a token come back as replies lro decides on.
 ARM_ACTIVITY_RETRY = df.RetryOptions(
     first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=3
 )
 # Event Grid outages delay the completion event, they must not lose it: each round retries
-# with durable backoff, and rounds repeat after a pause for as long as PUBLISH_PERSISTENCE.
+# with durable backoff; rounds repeat, further apart each time, for PUBLISH_PERSISTENCE.
 PUBLISH_RETRY = df.RetryOptions(
     first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=5
 )
-PUBLISH_PAUSE = timedelta(minutes=5)
+PUBLISH_PAUSE = timedelta(minutes=1)
+PUBLISH_PAUSE_CAP = timedelta(hours=1)
 PUBLISH_PERSISTENCE = timedelta(days=7)
 
 Orchestration = Generator[Any, Any, Any]
@@ -43,24 +50,49 @@ Orchestration = Generator[Any, Any, Any]
 def provision(context: df.DurableOrchestrationContext) -> Orchestration:
     """Drive one operation to its end and announce it; see the module docstring."""
     operation = OperationInput.model_validate(context.get_input())
-    state = operation.lro or lro.start(
-        arm_endpoint=operation.arm_endpoint,
-        resource_path=operation.target.resource_path,
-        now=context.current_utc_datetime,
-        time_limit=timedelta(seconds=operation.deadline_seconds),
-        policy=operation.policy,
+    result = operation.result
+    if result is None:
+        state = operation.lro or lro.start(
+            arm_endpoint=operation.arm_endpoint,
+            resource_path=operation.target.resource_path,
+            now=context.current_utc_datetime,
+            time_limit=timedelta(seconds=operation.deadline_seconds),
+            policy=operation.policy,
+        )
+        outcome = yield from _poll_until_done(context, operation, state)
+        if outcome is None:
+            return None  # continued as new
+        finish, polls = outcome
+        result = OperationResult.from_finish(
+            finish,
+            polls=polls,
+            completed_at=context.current_utc_datetime,
+            event_id=str(context.new_uuid()),
+        )
+    # The outcome is final from here on: the status shows it (and refuses a cancel) while
+    # the completion event is still on its way.
+    context.set_custom_status(
+        OperationProgress.finished(result, updated_at=context.current_utc_datetime).model_dump(
+            mode="json", by_alias=True
+        )
     )
-    outcome = yield from _poll_until_done(context, operation, state)
-    if outcome is None:
-        return None  # continued as new
-    finish, polls = outcome
-    result = OperationResult.from_finish(
-        finish,
-        polls=polls,
-        completed_at=context.current_utc_datetime,
-        event_id=str(context.new_uuid()),
-    )
-    yield from _publish(context, operation, result)
+    delivered = yield from _publish(context, operation, result)
+    if not delivered:
+        if context.current_utc_datetime < result.completed_at + PUBLISH_PERSISTENCE:
+            context.continue_as_new(
+                operation.model_copy(
+                    update={"result": result, "publish_rounds": operation.publish_rounds + 1}
+                ).model_dump(mode="json", by_alias=True)
+            )
+            return None
+        if not context.is_replaying:
+            logger.error(
+                "%s completion event %s not delivered after %s; giving up",
+                operation.log_context,
+                result.event_id,
+                PUBLISH_PERSISTENCE,
+            )
+        result = result.model_copy(update={"event_published": False})
     return result.model_dump(mode="json", by_alias=True)
 
 
@@ -68,11 +100,16 @@ def _poll_until_done(
     context: df.DurableOrchestrationContext, operation: OperationInput, state: lro.LroState
 ) -> Generator[Any, Any, tuple[lro.Finish, int] | None]:
     polls_at_start = state.polls
-    # One waiter per generation, raced against every timer: the SDK completes the newest
-    # waiter for an event name, and a single one keeps that question out of the loop.
+    # One waiter per generation, raced against every timer.
     cancel = context.wait_for_external_event(CANCEL_EVENT)
+    # A cancel delivered with this generation's first messages (before the PUT, or carried
+    # over from the previous generation) is seen before any request goes out.
+    if _cancel_in_batch(context, _is_execution_start):
+        return lro.canceled(state), state.polls
     try:
         while True:
+            if cancel.is_completed:
+                return lro.canceled(state), state.polls
             request = state.next_request
             is_put = request.kind is lro.RequestKind.PUT_RESOURCE
             call = ArmCall(
@@ -92,17 +129,18 @@ def _poll_until_done(
             if isinstance(step, lro.Finish):
                 return step, state.polls
             _report(context, operation, state, step)
-            if cancel.is_completed:
-                # Raised while the activity ran: honour it now, before another wait or a new
-                # generation (which would not inherit an event this one already received).
+            if step.until is None:
+                continue
+            timer = context.create_timer(step.until)
+            winner = yield context.task_any([timer, cancel])
+            if winner is cancel:
+                timer.cancel()
                 return lro.canceled(state), state.polls
-            if step.until is not None:
-                timer = context.create_timer(step.until)
-                winner = yield context.task_any([timer, cancel])
-                if winner is cancel:
-                    timer.cancel()
-                    return lro.canceled(state), state.polls
             if state.polls - polls_at_start >= operation.polls_per_generation:
+                # A cancel that arrived together with this timer is not processed before the
+                # generation ends, and would be dropped with it: look for it first.
+                if _cancel_in_batch(context, _fired(timer.id)):
+                    return lro.canceled(state), state.polls
                 # Keeps the history bounded however long ARM takes (lro-anchors §5 item 8).
                 context.continue_as_new(
                     operation.model_copy(
@@ -119,6 +157,41 @@ def _poll_until_done(
             error=ArmError(code="OperationError", message=_first_line(exc)),
         )
         return failure, state.polls
+
+
+def _cancel_in_batch(
+    context: df.DurableOrchestrationContext, is_anchor: Callable[[HistoryEvent], bool]
+) -> bool:
+    """Whether a cancel was delivered in the same episode as the anchor event.
+
+    Reads the history, which is the same on every replay, so the answer is deterministic.
+    """
+    history = list(context.histories)
+    start = next((i for i, event in enumerate(history) if is_anchor(event)), None)
+    if start is None:
+        return False
+    for event in history[start + 1 :]:
+        if event.event_type in (
+            HistoryEventType.ORCHESTRATOR_STARTED,
+            HistoryEventType.ORCHESTRATOR_COMPLETED,
+        ):
+            return False
+        name: object = getattr(event, "Name", None)
+        if event.event_type == HistoryEventType.EVENT_RAISED and name == CANCEL_EVENT:
+            return True
+    return False
+
+
+def _is_execution_start(event: HistoryEvent) -> bool:
+    return bool(event.event_type == HistoryEventType.EXECUTION_STARTED)
+
+
+def _fired(timer_id: int) -> Callable[[HistoryEvent], bool]:
+    def is_it(event: HistoryEvent) -> bool:
+        fired: object = getattr(event, "TimerId", None)
+        return bool(event.event_type == HistoryEventType.TIMER_FIRED) and fired == timer_id
+
+    return is_it
 
 
 def _report(
@@ -143,17 +216,16 @@ def _report(
 
 def _publish(
     context: df.DurableOrchestrationContext, operation: OperationInput, result: OperationResult
-) -> Orchestration:
+) -> Generator[Any, Any, bool]:
+    """One delivery round; False (after a pause) when Event Grid could not be reached."""
     event = completion_event(operation, result).model_dump(mode="json", by_alias=True)
-    give_up_at = context.current_utc_datetime + PUBLISH_PERSISTENCE
-    while True:
-        try:
-            yield context.call_activity_with_retry(ACTIVITY_PUBLISH, PUBLISH_RETRY, event)
-            return
-        except Exception:
-            if context.current_utc_datetime >= give_up_at:
-                raise
-        yield context.create_timer(context.current_utc_datetime + PUBLISH_PAUSE)
+    try:
+        yield context.call_activity_with_retry(ACTIVITY_PUBLISH, PUBLISH_RETRY, event)
+    except Exception:
+        pause = min(PUBLISH_PAUSE * 2 ** min(operation.publish_rounds, 10), PUBLISH_PAUSE_CAP)
+        yield context.create_timer(context.current_utc_datetime + pause)
+        return False
+    return True
 
 
 def _first_line(exc: BaseException) -> str:

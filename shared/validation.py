@@ -133,6 +133,7 @@ def parse_route_request(
 
 
 def _validate(wire: dict[str, object], path_of: _PathOf) -> ProvisioningRequest:
+    _require_encodable(wire)
     problems: list[Problem] = []
     request: ProvisioningRequest | None = None
     definition: InteractionTypeDefinition | None = None
@@ -197,6 +198,19 @@ def salvage_target(
     except ValidationError:
         request_id = None
     return target, request_id
+
+
+def _require_encodable(wire: dict[str, object]) -> None:
+    """Refuse text that JSON can carry but UTF-8 cannot (a lone surrogate such as \\ud800).
+
+    Everything accepted is hashed and sent on as UTF-8, so it must encode.
+    """
+    try:
+        json.dumps(wire, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        _reject("the request contains text that is not valid Unicode (an unpaired surrogate)")
+    except RecursionError:
+        _reject("the request is nested too deeply to read")
 
 
 def _with_defaults(

@@ -43,7 +43,7 @@ REJECTED = EVENT_PREFIX + "ProvisioningRejected"
 # The session host's orchestration clock runs this much faster than real time, so the
 # 1 s polling waits of these tests last 0.2 s.
 TIME_SCALE = 5.0
-# The queue settings the retry and poison tests need (the repo's host.json has 10 s and 5).
+# The queue settings the retry and poison tests need (the repo's host.json has 1 min and 5).
 VISIBILITY_TIMEOUT = "00:00:01"
 MAX_DEQUEUE_COUNT = 3
 LOG_TAIL_LINES = 60

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from azure.core.exceptions import ClientAuthenticationError
 
 from emulators.testing import free_port
 from shared import arm
@@ -92,6 +93,23 @@ class TestSend:
         with pytest.raises(arm.UntrustedUrlError, match="refusing to call"):
             arm.send("GET", url, arm_endpoint=app.stack.arm.url, token=token, correlation_id="c")
         assert asked == []
+
+    def test_a_failing_credential_is_a_transport_failure_reply(self, app: AppUnderTest) -> None:
+        """No token (the identity endpoint down, say) is a reply lro retries, not an exception."""
+
+        def token() -> str:
+            raise ClientAuthenticationError("identity endpoint unreachable")
+
+        reply = arm.send(
+            "GET",
+            resource_url(app, "TokenHub"),
+            arm_endpoint=app.stack.arm.url,
+            token=token,
+            correlation_id="c",
+        )
+        assert reply.status is None
+        assert reply.transport_error == "no token (ClientAuthenticationError)"
+        assert app.arm_requests("TokenHub") == []
 
     def test_nothing_listening_is_a_connection_failure_reply(self) -> None:
         """A refused connection becomes a transport-failure reply, not an exception."""

@@ -272,6 +272,19 @@ class TestIdempotency:
         app.run()
         assert len(puts(app.arm_requests("ConflictHub"))) == 1
 
+    def test_request_id_reused_for_another_definition_is_refused(self, app: AppUnderTest) -> None:
+        """Reusing an idempotency key for a changed definition gets 409, and no second PUT."""
+        app.scenario("ReuseHub", mode="sync")
+        app.submit(envelope("ReuseHub", request_id="key-1"))
+        app.run()
+        changed = envelope("ReuseHub", request_id="key-1", isActivity=True)
+        response = app.http("POST", "interactions", changed)
+        assert response.status_code == 409
+        (problem,) = json.loads(response.get_body())["errors"]
+        assert problem["path"] == "$.requestId"
+        assert problem["code"] == "request_id_reused"
+        assert len(puts(app.arm_requests("ReuseHub"))) == 1
+
     def test_names_differing_in_case_are_one_operation(self, app: AppUnderTest) -> None:
         """ARM names are case-insensitive, so are operation ids."""
         app.scenario("CaseHub", mode="location", pollsUntilDone=2)
@@ -461,3 +474,41 @@ class TestActivityFailures:
         assert "refusing to call" in view["error"]["message"]
         assert [r["method"] for r in app.arm_requests("MovedHub")] == ["PUT"]
         assert len(app.events_for(accepted["operationId"])) == 1
+
+
+class TestCancelRaces:
+    # The SDK warns when an event arrives before its waiter is yielded; that is this test.
+    @pytest.mark.filterwarnings("ignore:Potential duplicate Task completion")
+    def test_cancel_before_the_first_episode_sends_no_put(self, app: AppUnderTest) -> None:
+        """A DELETE that lands before the orchestration first runs stops it before the PUT."""
+        app.scenario("EarlyCancelHub", mode="location", pollsUntilDone=2)
+        accepted = app.submit(envelope("EarlyCancelHub"))
+        response = app.http("DELETE", f"operations/{accepted['operationId']}")
+        assert response.status_code == 202
+        app.run()
+        view = app.view(accepted["operationId"])
+        assert view["status"] == "Canceled"
+        assert app.arm_requests("EarlyCancelHub") == []
+        (event,) = app.events_for(accepted["operationId"])
+        assert event["eventType"] == "CustomerInsights.InteractionType.ProvisioningCanceled"
+
+
+class TestPublishing:
+    def test_outcome_is_final_while_the_event_waits_for_event_grid(self, app: AppUnderTest) -> None:
+        """During an Event Grid outage the status already shows the outcome and refuses cancel;
+        the event arrives once Event Grid is back, exactly once."""
+        app.scenario("WaitingHub", mode="sync")
+        app.eventgrid_fault(status=503, count=7)
+        accepted = app.submit(envelope("WaitingHub"))
+        operation_id = accepted["operationId"]
+        app.run(until=timedelta(seconds=30))
+        view = app.view(operation_id)
+        assert view["status"] == "Succeeded"
+        assert view["completedAt"]
+        assert app.events_for(operation_id) == []
+        assert app.http("DELETE", f"operations/{operation_id}").status_code == 409
+        app.run()
+        assert len(app.events_for(operation_id)) == 1
+        raw_input = app.instance(operation_id)["input"]
+        latest = json.loads(raw_input) if isinstance(raw_input, str) else raw_input
+        assert latest["publishRounds"] == 1

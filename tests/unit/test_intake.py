@@ -101,11 +101,11 @@ class TestDecide:
         assert decision(status, existing_id=existing_id, new_id=new_id) is Decision.EXISTING
 
     @pytest.mark.parametrize("status", RUNNING, ids=ids(RUNNING))
-    def test_running_with_same_request_id_but_other_definition_attaches(
+    def test_running_with_same_request_id_but_other_definition_is_refused(
         self, status: OperationStatus
     ) -> None:
-        """A redelivered request id attaches to its running operation even if the body changed."""
-        assert decision(status, other_definition=True) is Decision.EXISTING
+        """A request id reused for another definition is refused, not attached or applied."""
+        assert decision(status, other_definition=True) is Decision.REQUEST_ID_REUSED
 
     @pytest.mark.parametrize("status", RUNNING, ids=ids(RUNNING))
     @pytest.mark.parametrize(
@@ -123,12 +123,16 @@ class TestDecide:
         )
 
     @pytest.mark.parametrize("status", TERMINAL, ids=ids(TERMINAL))
-    @pytest.mark.parametrize("other_definition", [False, True], ids=["same-def", "other-def"])
-    def test_finished_with_same_request_id_attaches(
-        self, status: OperationStatus, other_definition: bool
-    ) -> None:
+    def test_finished_with_same_request_id_attaches(self, status: OperationStatus) -> None:
         """A request id seen before gets the finished operation back, not a new run."""
-        assert decision(status, other_definition=other_definition) is Decision.EXISTING
+        assert decision(status) is Decision.EXISTING
+
+    @pytest.mark.parametrize("status", TERMINAL, ids=ids(TERMINAL))
+    def test_finished_with_same_request_id_but_other_definition_is_refused(
+        self, status: OperationStatus
+    ) -> None:
+        """Reusing a finished request's id for another definition is refused."""
+        assert decision(status, other_definition=True) is Decision.REQUEST_ID_REUSED
 
     @pytest.mark.parametrize(
         ("existing_id", "new_id"),

@@ -636,7 +636,7 @@ class TestTransientFailures:
         assert run.waits == [S(30), S(5), S(10)]
 
     def test_request_ids_and_rate_limits_are_recorded(self) -> None:
-        """ARM's request ids and remaining write/read budgets land in the state."""
+        """The latest x-ms-request-id and the remaining write/read budgets land in the state."""
         run = drive(
             [
                 answer(
@@ -655,7 +655,8 @@ class TestTransientFailures:
             ]
         )
         state = run.state
-        assert (state.request_id, state.correlation_request_id) == ("rid-get", "corr")
+        assert state.request_id == "rid-get"
+        assert "correlation_request_id" not in LroState.model_fields
         assert (state.writes_remaining, state.reads_remaining) == (1199, 11999)
         assert state.polls == 2
 
@@ -678,17 +679,6 @@ class TestPermanentFailures:
         assert summary(run) == (Outcome.FAILED, None, code)
         assert (error_of(run).message, error_of(run).status) == ("ARM says no", status)
 
-    def test_error_on_a_status_poll_fails_with_arms_error(self) -> None:
-        """A 4xx reading the operation status fails with that error, not a retry."""
-        run = drive(
-            [
-                answer(202, azure_asyncoperation=OPERATION),
-                answer(403, arm_error("AuthorizationFailed")),
-            ]
-        )
-        assert run.calls == [PUT, OP]
-        assert summary(run) == (Outcome.FAILED, None, "AuthorizationFailed")
-
     @pytest.mark.parametrize(
         "reply",
         [
@@ -701,6 +691,322 @@ class TestPermanentFailures:
         run = drive([reply])
         assert summary(run) == (Outcome.FAILED, None, "UnexpectedResponse")
         assert f"HTTP {reply.status}" in error_of(run).message
+
+
+class TestStatusUrlErrors:
+    @pytest.mark.parametrize(
+        ("status", "code"),
+        [
+            pytest.param(400, "BadRequest", id="400"),
+            pytest.param(401, "InvalidAuthenticationToken", id="401"),
+            pytest.param(403, "AuthorizationFailed", id="403"),
+            pytest.param(404, "OperationNotFound", id="404"),
+            pytest.param(409, "Conflict", id="409"),
+            pytest.param(410, "Gone", id="410"),
+            pytest.param(501, "NotImplemented", id="501"),
+        ],
+    )
+    def test_error_reading_the_status_falls_back_to_the_resource(
+        self, status: int, code: str
+    ) -> None:
+        """An error on the status GET is not the operation's: the resource is polled instead."""
+        run = drive(
+            [
+                answer(202, azure_asyncoperation=OPERATION),
+                answer(status, arm_error(code)),
+                answer(200, resource("Provisioning")),
+                answer(200, resource("Succeeded")),
+            ]
+        )
+        assert run.calls == [PUT, OP, RES, RES]
+        assert run.waits == [S(5), S(10), S(20)]
+        assert summary(run) == (Outcome.SUCCEEDED, "Succeeded", None)
+
+    @pytest.mark.parametrize(
+        ("answers", "calls", "waits", "result"),
+        [
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION),
+                    answer(403, arm_error("AuthorizationFailed")),
+                    answer(200, resource("Failed")),
+                ],
+                [PUT, OP, RES],
+                [S(5), S(10)],
+                (Outcome.FAILED, "Failed", "ProvisioningFailed"),
+                id="resource-failed-decides",
+            ),
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION),
+                    answer(403, arm_error("AuthorizationFailed")),
+                    answer(200, resource("HumanIntervention")),
+                ],
+                [PUT, OP, RES],
+                [S(5), S(10)],
+                (Outcome.FAILED, "HumanIntervention", "HumanInterventionRequired"),
+                id="resource-human-intervention-decides",
+            ),
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION),
+                    answer(200, {"status": "InProgress"}),
+                    answer(410, arm_error("Gone")),
+                    answer(200, resource("Succeeded")),
+                ],
+                [PUT, OP, OP, RES],
+                [S(5), S(10), S(20)],
+                (Outcome.SUCCEEDED, "Succeeded", None),
+                id="fallback-after-status-was-read",
+            ),
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION, retry_after="7"),
+                    answer(404, arm_error("OperationNotFound")),
+                    answer(200, resource("Provisioning")),
+                    answer(200, resource("Succeeded")),
+                ],
+                [PUT, OP, RES, RES],
+                [S(7), S(7), S(7)],
+                (Outcome.SUCCEEDED, "Succeeded", None),
+                id="remembered-retry-after-paces-resource-polls",
+            ),
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION),
+                    answer(403, arm_error("AuthorizationFailed")),
+                    answer(200, resource("Provisioning"), azure_asyncoperation=OPERATION),
+                    answer(200, resource("Succeeded")),
+                ],
+                [PUT, OP, RES, RES],
+                [S(5), S(10), S(20)],
+                (Outcome.SUCCEEDED, "Succeeded", None),
+                id="resource-polling-is-for-good",
+            ),
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION),
+                    answer(403, arm_error("AuthorizationFailed")),
+                    answer(404, arm_error("ResourceNotFound")),
+                    answer(200, resource("Succeeded")),
+                ],
+                [PUT, OP, RES, RES],
+                [S(5), S(10), S(20)],
+                (Outcome.SUCCEEDED, "Succeeded", None),
+                id="unseen-resource-may-404-after-202",
+            ),
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION),
+                    answer(403, arm_error("AuthorizationFailed")),
+                    *[answer(404, arm_error("ResourceNotFound"))] * 3,
+                ],
+                [PUT, OP, RES, RES, RES],
+                [S(5), S(10), S(20), S(40)],
+                (Outcome.FAILED, None, "ResourceNotFound"),
+                id="unseen-resource-404-bound-still-holds",
+            ),
+            pytest.param(
+                [
+                    answer(201, resource("Provisioning"), azure_asyncoperation=OPERATION),
+                    answer(403, arm_error("AuthorizationFailed")),
+                    answer(404, arm_error("ResourceNotFound")),
+                ],
+                [PUT, OP, RES],
+                [S(5), S(10)],
+                (Outcome.FAILED, "Provisioning", "ResourceNotFound"),
+                id="seen-resource-404-fails",
+            ),
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION),
+                    answer(403, arm_error("AuthorizationFailed")),
+                    answer(403, arm_error("AuthorizationFailed", "no read")),
+                ],
+                [PUT, OP, RES],
+                [S(5), S(10)],
+                (Outcome.FAILED, None, "AuthorizationFailed"),
+                id="permanent-error-on-resource-get-fails",
+            ),
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION),
+                    answer(200, {"status": "Succeeded"}),
+                    answer(403, arm_error("AuthorizationFailed")),
+                ],
+                [PUT, OP, RES],
+                [S(5), None],
+                (Outcome.FAILED, None, "AuthorizationFailed"),
+                id="permanent-error-on-final-get-fails",
+            ),
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION),
+                    answer(408),
+                    answer(429, retry_after="3"),
+                    answer(200, {"status": "Succeeded"}),
+                    answer(200, resource("Succeeded")),
+                ],
+                [PUT, OP, OP, OP, RES],
+                [S(5), S(2), S(3), None],
+                (Outcome.SUCCEEDED, "Succeeded", None),
+                id="transient-status-error-retries-the-status-url",
+            ),
+            pytest.param(
+                [answer(202, azure_asyncoperation=OPERATION), answer(204)],
+                [PUT, OP],
+                [S(5)],
+                (Outcome.FAILED, None, "UnexpectedResponse"),
+                id="non-error-unexpected-status-still-fails",
+            ),
+        ],
+    )
+    def test_after_the_fallback_the_resource_decides(
+        self,
+        answers: list[Answer],
+        calls: list[str],
+        waits: list[timedelta | None],
+        result: tuple[Outcome, str | None, str | None],
+    ) -> None:
+        """Once the status URL failed, the resource's provisioningState and errors decide."""
+        run = drive(answers)
+        assert run.calls == calls
+        assert run.waits == waits
+        assert summary(run) == result
+
+
+class TestRetryAfterOnErrors:
+    @pytest.mark.parametrize(
+        ("status", "headers", "wait"),
+        [
+            pytest.param(409, {"retry_after": "3"}, S(3), id="409-seconds"),
+            pytest.param(400, {"retry_after": "3"}, S(3), id="400-seconds"),
+            pytest.param(403, {"retry_after_ms": "2500"}, S(2.5), id="403-retry-after-ms"),
+            pytest.param(404, {"x_ms_retry_after_ms": "1500"}, S(1.5), id="404-x-ms-ms"),
+            pytest.param(
+                409, {"retry_after": "Sat, 01 Mar 2025 12:00:20 GMT"}, S(20), id="409-http-date"
+            ),
+            pytest.param(409, {"retry_after": "0"}, S(1), id="zero-floored"),
+            pytest.param(409, {"retry_after": "120"}, S(60), id="long-clamped"),
+            pytest.param(501, {"retry_after": "4"}, S(4), id="501-with-retry-after"),
+        ],
+    )
+    def test_error_carrying_a_retry_wait_is_retried_after_it(
+        self, status: int, headers: dict[str, str], wait: timedelta
+    ) -> None:
+        """An error reply that names a retry wait is retried after that wait, clamped."""
+        run = drive(
+            [answer(status, arm_error("Conflict"), **headers), answer(201, resource("Succeeded"))]
+        )
+        assert run.calls == [PUT, PUT]
+        assert run.waits == [wait]
+        assert summary(run) == (Outcome.SUCCEEDED, "Succeeded", None)
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            pytest.param({"retry_after": "soon"}, id="garbage"),
+            pytest.param({"retry_after": ""}, id="empty"),
+            pytest.param({"retry_after_ms": "-1"}, id="negative-ms"),
+            pytest.param({}, id="absent"),
+        ],
+    )
+    def test_error_without_a_readable_retry_wait_stays_permanent(
+        self, headers: dict[str, str]
+    ) -> None:
+        """A Retry-After that names no wait does not turn a 409 into a retry."""
+        run = drive([answer(409, arm_error("Conflict"), **headers)])
+        assert summary(run) == (Outcome.FAILED, None, "Conflict")
+
+    @pytest.mark.parametrize(
+        ("answers", "calls", "waits", "result"),
+        [
+            pytest.param(
+                [answer(409, arm_error("Conflict", "busy"), retry_after="3")] * 4,
+                [PUT] * 4,
+                [S(3)] * 3,
+                (Outcome.FAILED, None, "Conflict"),
+                id="bounded-like-transient-failures",
+            ),
+            pytest.param(
+                [
+                    answer(503),
+                    answer(409, retry_after="3"),
+                    answer(503),
+                    answer(409, arm_error("Conflict"), retry_after="3"),
+                ],
+                [PUT] * 4,
+                [S(2), S(3), S(8)],
+                (Outcome.FAILED, None, "Conflict"),
+                id="shares-the-count-with-5xx",
+            ),
+            pytest.param(
+                [
+                    answer(201, resource("Provisioning")),
+                    answer(409, retry_after="3"),
+                    answer(200, resource("Succeeded")),
+                ],
+                [PUT, RES, RES],
+                [S(5), S(3)],
+                (Outcome.SUCCEEDED, "Succeeded", None),
+                id="on-resource-get",
+            ),
+            pytest.param(
+                [
+                    answer(202, location=LOCATION),
+                    answer(409, retry_after="3"),
+                    answer(200, resource("Succeeded")),
+                ],
+                [PUT, LOC, LOC],
+                [S(5), S(3)],
+                (Outcome.SUCCEEDED, "Succeeded", None),
+                id="on-location-poll",
+            ),
+            pytest.param(
+                [
+                    answer(202, azure_asyncoperation=OPERATION),
+                    answer(409, retry_after="3"),
+                    answer(200, {"status": "Succeeded"}),
+                    answer(200, resource("Succeeded")),
+                ],
+                [PUT, OP, OP, RES],
+                [S(5), S(3), None],
+                (Outcome.SUCCEEDED, "Succeeded", None),
+                id="on-status-url-retries-it",
+            ),
+            pytest.param(
+                [
+                    answer(409, retry_after="30"),
+                    answer(202, location=LOCATION),
+                    answer(202),
+                    answer(200, resource("Succeeded")),
+                ],
+                [PUT, PUT, LOC, LOC],
+                [S(30), S(5), S(10)],
+                (Outcome.SUCCEEDED, "Succeeded", None),
+                id="not-remembered-for-polls",
+            ),
+            pytest.param(
+                [answer(202), *[answer(404, arm_error("ResourceNotFound"), retry_after="3")] * 3],
+                [PUT, RES, RES, RES],
+                [S(5), S(3), S(3)],
+                (Outcome.FAILED, None, "ResourceNotFound"),
+                id="tolerated-404-stays-a-not-found-poll",
+            ),
+        ],
+    )
+    def test_retried_error_sequences(
+        self,
+        answers: list[Answer],
+        calls: list[str],
+        waits: list[timedelta | None],
+        result: tuple[Outcome, str | None, str | None],
+    ) -> None:
+        """Retried error replies repeat the same request, share the bound, pace only retries."""
+        run = drive(answers)
+        assert run.calls == calls
+        assert run.waits == waits
+        assert summary(run) == result
 
 
 class TestPollUrlTrust:

@@ -579,3 +579,18 @@ class TestSemanticRules:
     def test_kept_rule_passes(self, body: dict[str, Any]) -> None:
         """A definition within every rule validates."""
         assert parse(envelope(body)).definition.fields
+
+
+class TestUnencodableText:
+    def test_lone_surrogate_is_a_problem_not_a_crash(self) -> None:
+        """A lone surrogate passes JSON decoding but cannot be sent as UTF-8: it is refused."""
+        from shared.validation import decode_json
+
+        data = decode_json(
+            '{"target": {"hub": "h1", "interactionName": "n1"}, '
+            '"definition": {"fields": [{"fieldName": "\\ud800", "fieldType": "Edm.String"}]}}',
+            "queue message",
+        )
+        with pytest.raises(InvalidRequest) as caught:
+            parse_envelope(data, default_subscription_id=None, default_resource_group=None)
+        assert "not valid Unicode" in caught.value.problems[0].message
