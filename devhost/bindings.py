@@ -19,6 +19,9 @@ from azure.functions.queue import QueueMessageInConverter, QueueMessageOutConver
 # Event Grid's publish API version, the one the SDK clients send by default.
 EVENT_GRID_API_VERSION = "2018-01-01"
 
+# The characters Convert.FromBase64String skips.
+_BASE64_WHITESPACE = str.maketrans("", "", " \t\r\n")
+
 
 class BindingValueError(ValueError):
     """A value cannot be converted for a binding; the message names the binding."""
@@ -154,11 +157,15 @@ def encode_queue_text(body: bytes, *, base64_encoding: bool) -> str:
 
 
 def decode_queue_text(text: str, *, base64_encoding: bool) -> bytes | None:
-    """The message body for stored text, or None when it is not valid base64."""
+    """The message body for stored text, or None when it is not valid base64.
+
+    Like .NET's Convert.FromBase64String, which the queue extension uses, spaces, tabs and
+    line breaks are ignored (line-wrapped base64 is common); anything else must be base64.
+    """
     if not base64_encoding:
         return text.encode()
     try:
-        return base64.b64decode(text, validate=True)
+        return base64.b64decode(text.translate(_BASE64_WHITESPACE), validate=True)
     except ValueError:
         return None
 

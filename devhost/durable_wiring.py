@@ -3,19 +3,59 @@ the invoker so their output bindings work) and a SQLite store under the state di
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from devhost.durable import DurableEngine, SqliteStore, VirtualClock, WallClock
 from devhost.indexing import FunctionIndex
 from devhost.logs import logged_invocation
 
 
-def open_store(state_dir: Path, task_hub: str) -> SqliteStore:
-    """The task hub's store; one file per hub, so hubs sharing a state dir never mix."""
+class StateDirInUse(RuntimeError):  # noqa: N818  # reads as the condition it reports
+    """Another host holds the task hub's store in this state dir."""
+
+
+class LockedStore(SqliteStore):
+    """A store that holds an exclusive lock on its lock file until it is closed."""
+
+    def __init__(self, path: Path, lock: BinaryIO) -> None:
+        """Open the store at `path`; `lock` is the locked file, released by `close()`."""
+        super().__init__(path)
+        self._lock = lock
+
+    def close(self) -> None:
+        """Close the database, then release the lock."""
+        try:
+            super().close()
+        finally:
+            self._lock.close()
+
+
+def open_store(state_dir: Path, task_hub: str) -> LockedStore:
+    """The task hub's store; one file per hub, so hubs sharing a state dir never mix.
+
+    Two hosts on one store would both recover and run the same work, so the first holds a
+    lock beside the store and a second one is refused with StateDirInUse. The lock is an
+    flock: the kernel releases it when the process dies, even by SIGKILL.
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteStore(state_dir / f"{task_hub}.sqlite3")
+    path = state_dir / f"{task_hub}.sqlite3"
+    lock = (state_dir / f"{task_hub}.sqlite3.lock").open("wb")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise StateDirInUse(
+            f"state dir {state_dir} is in use by another devhost for task hub {task_hub!r}; "
+            "stop that host or pass another --state-dir"
+        ) from None
+    try:
+        return LockedStore(path, lock)
+    except BaseException:
+        lock.close()
+        raise
 
 
 def build_engine(

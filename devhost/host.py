@@ -7,7 +7,6 @@ Usable in-process (`await Host(...).start()`, or `HostThread` from synchronous t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import inspect
 import logging
@@ -25,7 +24,7 @@ from azure.storage.queue.aio import QueueClient
 
 from devhost.bindings import activity_input, activity_result
 from devhost.durable import DurableEngine, VirtualClock, WallClock
-from devhost.durable_wiring import build_engine, open_store
+from devhost.durable_wiring import StateDirInUse, build_engine, open_store
 from devhost.http_server import create_web_app
 from devhost.indexing import FunctionIndex, load_function_index
 from devhost.invoker import Invoker
@@ -41,6 +40,9 @@ _LOG = logging.getLogger("devhost")
 BIND_HOST = "127.0.0.1"
 # The Python worker's default thread pool size for synchronous functions.
 WORKER_THREADS = 16
+# How long a stopping host lets queue invocations finish: short, so Ctrl+C feels prompt; what
+# is still running after it is released and received again.
+STOP_GRACE_SECONDS = 2.0
 
 
 class HostStartError(RuntimeError):
@@ -133,13 +135,21 @@ class Host:
         return activity_result(result)
 
     async def stop(self) -> None:
-        """Stop listeners, the engine and the server, close clients, restore the environment."""
+        """Stop listeners, the engine and the server, close clients, restore the environment.
+
+        Queue invocations in flight get STOP_GRACE_SECONDS to finish, and the messages of the
+        rest are made visible again; activities in flight are cancelled and run again at the
+        next start. Both happen before the store and the clients close under them.
+        """
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # A task that crashed was logged when it ended; its exception must not skip the rest.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        in_flight = [listener.stop(STOP_GRACE_SECONDS) for listener in self._listeners]
+        if self._engine is not None:
+            in_flight.append(self._engine.aclose())
+        await asyncio.gather(*in_flight)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -170,7 +180,10 @@ class Host:
         stop_executor = functools.partial(executor.shutdown, wait=False, cancel_futures=True)
         self._closers.extend([queues.close, http.close, stop_executor])
 
-        store = open_store(self.state_dir, config.hub_name)
+        try:
+            store = open_store(self.state_dir, config.hub_name)
+        except StateDirInUse as err:
+            raise HostStartError(str(err)) from None
         self._closers.append(store.close)
         self._engine = engine = build_engine(
             index=index,
@@ -200,6 +213,7 @@ class Host:
             function_key=key,
             invoke=self.invoke,
             extra_routes=engine.http_app_routes(function_key=key),
+            background_errors=self._background_errors,
         )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -252,6 +266,10 @@ class Host:
             if listener.queue_name == queue_name:
                 listener.wake()
 
+    def _background_errors(self) -> list[str]:
+        crashes = (_crash_report(task) for task in self._tasks)
+        return [crash for crash in crashes if crash is not None]
+
     def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
         task = asyncio.create_task(work, name=what)
         task.add_done_callback(_report_crash)
@@ -283,6 +301,14 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
+def _crash_report(task: asyncio.Task[None]) -> str | None:
+    """Why a background task ended; None while it runs or once it was cancelled (stop)."""
+    if not task.done() or task.cancelled():
+        return None
+    return f"{task.get_name()} stopped: {task.exception()!r}"
+
+
 def _report_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        _LOG.error("%s stopped: %r", task.get_name(), task.exception())
+    crash = _crash_report(task)
+    if crash is not None:
+        _LOG.error("%s", crash)

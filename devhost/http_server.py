@@ -44,8 +44,13 @@ def create_web_app(
     function_key: str | None,
     invoke: Callable[[str, Any], Awaitable[Any]],
     extra_routes: Iterable[web.AbstractRouteDef] = (),
+    background_errors: Callable[[], list[str]] = list,
 ) -> web.Application:
-    """The aiohttp application serving the app's HTTP surface."""
+    """The aiohttp application serving the app's HTTP surface.
+
+    `background_errors` says why background work (the durable scheduler, queue listeners)
+    stopped; any reason turns the host status from Running to Error.
+    """
     front = _FunctionRoutes(
         index=index, route_prefix=route_prefix, function_key=function_key, invoke=invoke
     )
@@ -55,9 +60,16 @@ def create_web_app(
 
     async def host_status(_: web.Request) -> web.Response:
         uptime_ms = round((time.monotonic() - started) * 1000)
-        return web.json_response(
-            {"id": "devhost", "state": "Running", "version": "devhost", "processUptime": uptime_ms}
-        )
+        errors = background_errors()
+        status: dict[str, Any] = {
+            "id": "devhost",
+            "state": "Error" if errors else "Running",
+            "version": "devhost",
+            "processUptime": uptime_ms,
+        }
+        if errors:
+            status["errors"] = errors  # as the Functions host reports its last error
+        return web.json_response(status)
 
     app.router.add_routes(list(extra_routes))
     app.router.add_get("/admin/host/status", host_status)
@@ -102,7 +114,8 @@ class _FunctionRoutes:
             method=request.method,
             url=str(request.url),
             headers={name: ", ".join(request.headers.getall(name)) for name in request.headers},
-            query=dict(request.query),
+            # Repeated names are joined with "," as the Functions host joins StringValues.
+            query={name: ",".join(request.query.getall(name)) for name in request.query},
             route_params=params,
             body=await request.read(),
         )

@@ -52,6 +52,8 @@ class QueueListener:
         self._options = options
         self._invoke = invoke
         self._wake = asyncio.Event()
+        # Tasks the polling loop does not own, so that cancelling it leaves them to `stop`.
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """Poll now instead of waiting out the current interval."""
@@ -85,8 +87,26 @@ class QueueListener:
                 visibility_timeout=PROCESSING_VISIBILITY_SECONDS,
             )
         ]
-        await asyncio.gather(*(self._process(message) for message in batch))
+        tasks = [self._start_processing(message) for message in batch]
+        if tasks:
+            await asyncio.wait(tasks)  # unlike gather, a cancelled wait leaves the tasks be
         return bool(batch)
+
+    async def stop(self, grace_seconds: float) -> None:
+        """After the `run` task is cancelled: give the invocations in flight `grace_seconds`
+        to finish, then cancel the rest and release their messages to be received again."""
+        pending = set(self._in_flight)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    def _start_processing(self, stored: StoredMessage) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._process(stored), name=f"message {stored.id}")
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return task
 
     async def _process(self, stored: StoredMessage) -> None:
         try:
@@ -94,6 +114,22 @@ class QueueListener:
         except AzureError as err:
             # The message stays invisible until its lease ends, then is received again.
             _LOG.warning("queue %r: message %s not settled: %s", self.queue_name, stored.id, err)
+        except asyncio.CancelledError:
+            # Shielded: a stopping host must not leave the message hidden for the whole lease.
+            await asyncio.shield(self._release(stored))
+            raise
+
+    async def _release(self, stored: StoredMessage) -> None:
+        """Make an unfinished message visible again at once; it keeps its dequeue count."""
+        try:
+            await self._queue.update_message(
+                stored.id, pop_receipt=stored.pop_receipt, visibility_timeout=0
+            )
+        except AzureError as err:
+            # Deleted or moved to poison just before the cancellation: nothing to release.
+            _LOG.warning("queue %r: message %s not released: %s", self.queue_name, stored.id, err)
+        else:
+            _LOG.info("queue %r: message %s released unfinished", self.queue_name, stored.id)
 
     async def _settle(self, stored: StoredMessage) -> None:
         body = decode_queue_text(str(stored.content), base64_encoding=self._options.base64)

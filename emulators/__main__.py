@@ -1,15 +1,17 @@
 """`python -m emulators`: start Azurite and the identity, ARM and Event Grid emulators.
 
 Prints the function app settings as JSON (ready for local.settings.json `Values`), then a short
-summary on stderr, and runs until Ctrl-C or SIGTERM, which stop everything and exit 0.
+summary on stderr, and runs until Ctrl-C, SIGTERM or SIGHUP, which stop everything and exit 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,10 +19,13 @@ from types import FrameType
 from typing import Any
 
 from emulators.azurite import DEFAULT_LOCATION, REPO_ROOT, AzuriteError
-from emulators.testing import EmulatorStack
+from emulators.stack import EmulatorStack
 
 SAMPLE_SETTINGS = REPO_ROOT / "local.settings.sample.json"
 _EMPTY_SETTINGS: dict[str, Any] = {"IsEncrypted": False, "Values": {}}
+# SIGHUP too: closing the terminal must stop Azurite, which runs in its own session and would
+# otherwise outlive this process.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class SettingsFileError(Exception):
@@ -42,6 +47,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--blob-port", type=int, default=10000)
     parser.add_argument("--queue-port", type=int, default=10001)
     parser.add_argument("--table-port", type=int, default=10002)
+    parser.add_argument(
+        "--client-id",
+        help="a user-assigned managed identity the identity emulator accepts as client_id "
+        "(the system-assigned identity is always accepted)",
+    )
     parser.add_argument(
         "--write-settings",
         type=Path,
@@ -65,9 +75,24 @@ def write_settings(path: Path, values: Mapping[str, str]) -> None:
     source = path if path.exists() else SAMPLE_SETTINGS
     document = _read_settings(source) if source.exists() else _EMPTY_SETTINGS
     try:
-        path.write_text(json.dumps(merged_settings(document, values), indent=2) + "\n")
+        _replace_file(path, json.dumps(merged_settings(document, values), indent=2) + "\n")
     except OSError as error:
         raise SettingsFileError(f"cannot write {path}: {error}") from error
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write a sibling temporary file, then rename it over `path`: a reader polling the file
+    (scripts/run_local.py) sees the old document or the new one, never half of one."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with open(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        if path.exists():
+            os.chmod(temporary, path.stat().st_mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _read_settings(path: Path) -> dict[str, Any]:
@@ -100,8 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, request_stop)
     stack = EmulatorStack(
         arm_port=args.arm_port,
         identity_port=args.identity_port,
@@ -109,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         azurite=not args.no_azurite,
         azurite_location=args.azurite_location,
         azurite_ports=(args.blob_port, args.queue_port, args.table_port),
+        client_id=args.client_id,
     )
     try:
         stack.start()

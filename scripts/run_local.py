@@ -48,7 +48,11 @@ COMPLETION_EVENT_PREFIX = "CustomerInsights.InteractionType.Provisioning"
 INTAKE_FUNCTION = "eventgrid_intake"
 KEY_SETTING = "DEVHOST_FUNCTION_KEY"
 START_TIMEOUT_SECONDS = 60.0
-STOP_TIMEOUT_SECONDS = 10.0
+# `python -m emulators` may need Azurite's 10 s and the Event Grid delivery worker's 11 s in
+# turn before it exits on its own; SIGKILL sooner would orphan Azurite (its own session).
+STOP_TIMEOUT_SECONDS = 30.0
+# SIGHUP too: closing the terminal must still stop the children, each in its own session.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 DEMO_TIMEOUT_SECONDS = 120.0
 DEMO_PATHS = ("http", "queue", "eventgrid")
 _LOG_TAIL_LINES = 25
@@ -60,7 +64,7 @@ class StartError(Exception):
 
 
 class Stop(Exception):  # noqa: N818 - a request to stop, not an error
-    """Ctrl-C (SIGINT) or SIGTERM arrived."""
+    """Ctrl-C (SIGINT), SIGTERM or SIGHUP arrived."""
 
 
 class Child:
@@ -176,10 +180,28 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def read_values() -> dict[str, str]:
+def read_values(path: Path = SETTINGS) -> dict[str, str]:
     """The `Values` of local.settings.json."""
-    values: dict[str, str] = json.loads(SETTINGS.read_text(encoding="utf-8-sig"))["Values"]
+    values: dict[str, str] = json.loads(path.read_text(encoding="utf-8-sig"))["Values"]
     return values
+
+
+def emulators_ready(settings: Path, launched: float) -> bool:
+    """Whether `python -m emulators` started at `launched` has written `settings` (which it does
+    once every emulator and Azurite answer) and what the file names answers."""
+    if settings.stat().st_mtime < launched:
+        return False
+    try:
+        values = read_values(settings)
+        health = [
+            origin(values[name]) + "/_emulator/health"
+            for name in ("ARM_ENDPOINT", "IDENTITY_ENDPOINT", "EVENTGRID_TOPIC_ENDPOINT")
+        ]
+        storage = storage_endpoints(values["AzureWebJobsStorage"])
+    except (ValueError, KeyError):
+        # Caught mid-write, or missing a value: not ready yet, so look again.
+        return False
+    return all(answers(url) for url in health) and all(port_open(url) for url in storage)
 
 
 def storage_endpoints(connection_string: str) -> list[str]:
@@ -210,20 +232,7 @@ def start_emulators(args: argparse.Namespace, children: list[Child], deadline: f
     emulators = Child("emulators", command)
     children.append(emulators)
     emulators.start()
-
-    def ready() -> bool:
-        # The file is written once every emulator and Azurite answer; its values say where.
-        if SETTINGS.stat().st_mtime < launched:
-            return False
-        values = read_values()
-        health = [
-            origin(values[name]) + "/_emulator/health"
-            for name in ("ARM_ENDPOINT", "IDENTITY_ENDPOINT", "EVENTGRID_TOPIC_ENDPOINT")
-        ]
-        storage = storage_endpoints(values["AzureWebJobsStorage"])
-        return all(answers(url) for url in health) and all(port_open(url) for url in storage)
-
-    wait_for("the emulators", ready, children, deadline)
+    wait_for("the emulators", lambda: emulators_ready(SETTINGS, launched), children, deadline)
 
 
 def start_app(args: argparse.Namespace, children: list[Child], deadline: float) -> Stack:
@@ -413,16 +422,36 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    # From the first stop signal on, stopping is under way: another must not interrupt it.
+    _ignore_stop_signals()
     raise Stop
+
+
+def _ignore_stop_signals() -> None:
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, signal.SIG_IGN)
+
+
+def stop_on_signals() -> None:
+    """Make each stop signal raise `Stop` in the main thread."""
+    # Explicitly, as a shell starting this in the background would have SIGINT ignored.
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, _raise_stop)
+
+
+def stop_children(children: Sequence[Child]) -> None:
+    """Stop every child, newest first, deaf to further stop signals: a second Ctrl-C raising
+    `Stop` here would skip the children not yet stopped and leave them running."""
+    _ignore_stop_signals()
+    for child in reversed(children):
+        child.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start, serve or demo, stop; the exit code."""
     args = parse_args(argv)
     started = time.monotonic()
-    # Explicitly, as a shell starting this in the background would have SIGINT ignored.
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, _raise_stop)
+    stop_on_signals()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     if not SETTINGS.exists():
         shutil.copyfile(SAMPLE_SETTINGS, SETTINGS)
@@ -457,8 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nStopping...", flush=True)
         return 0
     finally:
-        for child in reversed(children):
-            child.stop()
+        stop_children(children)
 
 
 if __name__ == "__main__":

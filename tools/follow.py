@@ -16,7 +16,7 @@ import requests
 from shared.names import ROUTE_PREFIX
 from shared.operation import OperationStatus
 from tools.console import EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT, Progress, ToolError, problem_lines
-from tools.intakes import Sent, app_request
+from tools.intakes import Sent, app_request, operation_view
 from tools.local_topic import LocalTopic
 from tools.request_file import Submission
 
@@ -123,8 +123,7 @@ class Follower:
             return None, wait, f"The app does not answer ({error}); trying again"
         wait = min(_retry_after(response), wait) if self._is_local else _retry_after(response)
         if response.status_code == 200:
-            view: dict[str, Any] = response.json()
-            return view, wait, None
+            return operation_view(response), wait, None
         if response.status_code == 404:
             return None, wait, None
         return None, wait, f"The app answered {response.status_code}; trying again"

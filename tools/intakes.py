@@ -23,8 +23,10 @@ from azure.core.exceptions import (
     ServiceRequestError,
 )
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+from pydantic import ValidationError
 
 from shared.names import EVENT_TYPE_PREFIX, REQUEST_QUEUE, ROUTE_PREFIX
+from shared.operation import OperationView
 from tools.console import ToolError, UsageError, problem_lines
 from tools.local_topic import LocalTopic
 from tools.request_file import Submission
@@ -55,7 +57,7 @@ def send_http(submission: Submission, *, url: str, key: str | None) -> Sent:
     endpoint = f"{url}/{ROUTE_PREFIX}/interactions"
     response = app_request("POST", endpoint, key=key, json=submission.envelope)
     if response.status_code in (200, 202):
-        view: dict[str, Any] = response.json()
+        view = operation_view(response)
         return Sent(
             summary=json.dumps(view, indent=2),
             operation_id=str(view["operationId"]),
@@ -84,6 +86,29 @@ def app_request(method: str, url: str, *, key: str | None, **kwargs: Any) -> req
             "or set FUNCTION_KEY, or DEVHOST_FUNCTION_KEY in the settings file"
         )
     return response
+
+
+def operation_view(response: requests.Response) -> dict[str, Any]:
+    """The operation an answer of the app describes, as the JSON of its `OperationView`; a
+    ToolError when the answer is no such thing, so that it ends the tool with a message."""
+    try:
+        view = OperationView.model_validate_json(response.content)
+    except ValidationError as error:
+        problems = (
+            (".".join(str(part) for part in problem["loc"]) or "body", problem["msg"])
+            for problem in error.errors(include_url=False)
+        )
+        raise ToolError(
+            f"the function app answered {response.status_code} with something other than an "
+            "operation:\n" + problem_lines(problems)
+        ) from None
+    if view.correlation_id is None:
+        # What tells this run of the operation from earlier ones; there is no following without.
+        raise ToolError(
+            f"the function app answered {response.status_code} with an operation that has no "
+            "correlationId"
+        )
+    return view.model_dump(mode="json", by_alias=True)
 
 
 def refusal(response: requests.Response) -> ToolError:

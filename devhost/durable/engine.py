@@ -292,9 +292,7 @@ class DurableEngine:
             )
         while True:
             self._wake.clear()
-            self._fire_due_timers()
-            self._run_ready_episodes()
-            self._launch_activities()
+            self._step()
             if self._ready:
                 await asyncio.sleep(0)  # let HTTP handlers and activities have a turn
                 continue
@@ -329,8 +327,7 @@ class DurableEngine:
     async def _drain(self) -> None:
         """Run until no episode is runnable and no activity is in flight."""
         while True:
-            self._run_ready_episodes()
-            self._launch_activities()
+            self._step()
             if self._ready:
                 await asyncio.sleep(0)  # stay responsive to HTTP handlers and activities
                 continue
@@ -338,10 +335,32 @@ class DurableEngine:
                 return
             await asyncio.wait(list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
 
+    async def aclose(self) -> None:
+        """Cancel the activities in flight and wait until they have ended.
+
+        Call it after stopping the scheduler and before closing the store. A cancelled
+        activity's work item stays in the store, so `recover()` runs it again (at least once).
+        """
+        tasks = list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _step(self) -> None:
+        """One round of scheduling: fire due timers, run ready episodes, launch activities."""
+        self._fire_due_timers()
+        self._run_ready_episodes()
+        self._launch_activities()
+
     def _run_ready_episodes(self) -> None:
         for instance_id in list(self._ready):
             del self._ready[instance_id]
-            self._run_episode(instance_id)
+            try:
+                self._run_episode(instance_id)
+            except Exception as exc:
+                # A bug or a broken handle in one instance must not stop every other one.
+                _LOG.exception("Engine error in an episode of orchestration %s", instance_id)
+                self._fail_after_engine_error(instance_id, exc)
 
     # Episodes
 
@@ -459,6 +478,25 @@ class DurableEngine:
             _LOG.info(
                 "Orchestration %s (%s) failed: %s", after.instance_id, after.name, after.output
             )
+
+    def _fail_after_engine_error(self, instance_id: str, exc: Exception) -> None:
+        """Commit the instance as Failed: its episode raised outside the orchestrator's code."""
+        now = self.clock.now()
+        with self._store.transaction():
+            record = self._store.get_instance(instance_id)
+            if record is None or record.runtime_status not in ACTIVE_STATUSES:
+                return
+            message = f"devhost durable engine error: {type(exc).__name__}: {exc}"
+            status, output = _final_status(record.name, Failed(message))
+            self._store.drop_pending_work(instance_id)
+            self._store.append_history(
+                instance_id, [history.execution_completed(status.value, output, now)]
+            )
+            updated = replace(record, runtime_status=status, output=output, last_updated_time=now)
+            self._store.put_instance(updated)
+        self._forget_work(instance_id)
+        self._log_transition(record, updated)
+        self._notify()
 
     # Activities and timers
 

@@ -10,6 +10,7 @@ taken after the ids of that episode's new actions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -27,6 +28,11 @@ from devhost.durable.records import (
     ReplayState,
     RetrySpec,
 )
+
+# The SDK and DTFx refuse intervals of 0 or less. Longer than a century is a unit mistake
+# (microseconds, a timestamp), and the bound keeps `now + interval` far from the year 9999
+# where datetime ends.
+MAX_RETRY_INTERVAL_MS = 100 * 365 * 24 * 3600 * 1000
 
 _SUPPORTED = frozenset(
     {
@@ -183,6 +189,9 @@ class _PlanBuilder:
                 f"The orchestrator asked for {_kind(action)} ({action}), which this local "
                 "durable engine does not support."
             )
+        retry_problem = _retry_options_problem(action)
+        if retry_problem is not None:
+            return retry_problem
         task_id = self.take_id()
         self.records.append(ActionRecord(_kind(action), _name(action), fire_at, task_id))
         if action_type == ActionType.ContinueAsNew:
@@ -244,6 +253,28 @@ def _action_type(action: dict[str, Any]) -> ActionType | None:
     if not isinstance(value, int) or value not in ActionType._value2member_map_:
         return None
     return ActionType(value)
+
+
+def _retry_options_problem(action: dict[str, Any]) -> str | None:
+    """Why the action's retry options cannot be followed; None if they can or it has none."""
+    if _action_type(action) != ActionType.CallActivityWithRetry:
+        return None
+    options = action.get("retryOptions") or {}
+    interval = options.get("firstRetryIntervalInMilliseconds", 1000)
+    attempts = options.get("maxNumberOfAttempts", 1)
+    interval_ok = _is_finite_number(interval) and 1 <= interval <= MAX_RETRY_INTERVAL_MS
+    if interval_ok and _is_finite_number(attempts):
+        return None
+    return (
+        f"The orchestrator called '{action.get('functionName')}' with retry options "
+        f"firstRetryIntervalInMilliseconds={interval!r}, maxNumberOfAttempts={attempts!r}; "
+        f"the interval must be from 1 to {MAX_RETRY_INTERVAL_MS} milliseconds (about a "
+        "century) and the attempts a number."
+    )
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _first_retry(action: dict[str, Any], name: str, input_json: str) -> RetrySpec | None:

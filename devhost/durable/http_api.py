@@ -6,7 +6,7 @@ the request asks for `returnInternalServerErrorOnFailure=true`.
 
 from __future__ import annotations
 
-import hmac
+import ipaddress
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -23,6 +23,7 @@ from devhost.durable.errors import (
     UnknownOrchestrator,
 )
 from devhost.durable.records import ACTIVE_STATUSES, RuntimeStatus
+from devhost.keys import presented_key_matches
 
 if TYPE_CHECKING:
     from devhost.durable.engine import DurableEngine
@@ -33,14 +34,15 @@ _UNSUPPORTED_OPERATIONS = frozenset({"rewind", "restart", "suspend", "resume"})
 
 
 def build_routes(engine: DurableEngine, *, function_key: str | None) -> list[web.RouteDef]:
-    """Routes under `/durabletask` (RPC, no key) and the webhook path (key when given)."""
+    """Routes under `/durabletask` (RPC, loopback clients only, no key) and the webhook path
+    (the function key when one is given)."""
     api = _DurableHttpApi(engine, function_key)
+
+    def webhook_guard(handler: Handler) -> Handler:
+        return handler if function_key is None else _require_key(handler, function_key)
+
     routes: list[web.RouteDef] = []
-    for prefix, key in ((RPC_PATH.rstrip("/"), None), (WEBHOOK_PATH, function_key)):
-
-        def guard(handler: Handler, key: str | None = key) -> Handler:
-            return handler if key is None else _require_code(handler, key)
-
+    for prefix, guard in ((RPC_PATH.rstrip("/"), _loopback_only), (WEBHOOK_PATH, webhook_guard)):
         routes += [
             web.post(f"{prefix}/orchestrators/{{name}}", guard(api.start)),
             web.post(f"{prefix}/orchestrators/{{name}}/{{instance_id}}", guard(api.start)),
@@ -154,6 +156,11 @@ class _DurableHttpApi:
         try:
             data_json = unwrap_body(await request.text())
             await self.engine.raise_event(instance_id, request.match_info["event_name"], data_json)
+        # The instance can finish or be purged while the body is read.
+        except InstanceNotFound as exc:
+            return _error(404, str(exc))
+        except InstanceNotRunning as exc:
+            return _error(410, str(exc))
         except ValueError as exc:
             return _error(400, str(exc))
         return web.Response(status=202)
@@ -201,13 +208,39 @@ class _DurableHttpApi:
         return web.json_response({"instancesDeleted": deleted})
 
 
-def _require_code(handler: Handler, key: str) -> Handler:
+def _require_key(handler: Handler, key: str) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
-        if not hmac.compare_digest(request.query.get("code", ""), key):
-            return _error(401, "A valid 'code' query parameter is required.")
+        if not presented_key_matches(key, query=request.query, headers=request.headers):
+            return _error(
+                401, "A valid key is required: the 'code' query parameter or x-functions-key."
+            )
         return await handler(request)
 
     return guarded
+
+
+def _loopback_only(handler: Handler) -> Handler:
+    # In Azure these routes are the extension's local RPC listener, unreachable from outside
+    # the machine; they carry no key, so only loopback clients may use them here too.
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if not _is_loopback(request.remote):
+            return _error(
+                403,
+                "The durable RPC routes answer only to clients on this machine; use "
+                f"{WEBHOOK_PATH} with the function key.",
+            )
+        return await handler(request)
+
+    return guarded
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return (mapped or ip).is_loopback
 
 
 def _error(status: int, message: str) -> web.Response:

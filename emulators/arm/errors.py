@@ -16,6 +16,7 @@ from emulators.arm.constants import SUPPORTED_API_VERSIONS
 from emulators.common import HttpError, error_response
 
 _WWW_AUTHENTICATE = 'Bearer authorization_uri="https://login.windows.net/", error="invalid_token"'
+_DEFAULT_FAULT_RETRY_AFTER = "1"
 
 
 def arm_error(
@@ -167,25 +168,45 @@ def wrong_token_audience(audience: str, allowed: list[str]) -> HttpError:
     )
 
 
-def too_many_requests(kind: str, retry_after: int) -> HttpError:
+def subscription_requests_throttled(
+    kind: str, subscription: str, actor: str, retry_after: int
+) -> HttpError:
+    """429 once the subscription's `kind` ("read" or "write") budget is spent, in ARM's words."""
     return arm_error(
         429,
-        "TooManyRequests",
-        f"The request is being throttled as the limit has been reached for operation type "
-        f"'{kind}'. Please retry after {retry_after} seconds.",
+        "SubscriptionRequestsThrottled",
+        f"Number of '{kind}' requests for subscription '{subscription}' actor '{actor}' "
+        f"exceeded. Please try again after '{retry_after}' seconds after additional tokens are "
+        "available. Refer to https://aka.ms/arm-throttling for additional information.",
         headers={"Retry-After": str(retry_after)},
     )
 
 
-def injected_fault(status: int, retry_after: str | None) -> HttpError:
-    """The error a scripted fault answers with; the code is the status phrase in PascalCase."""
-    try:
-        code = HTTPStatus(status).phrase.title().replace(" ", "").replace("-", "")
-    except ValueError:
-        code = "InjectedFault"
-    headers = {"Retry-After": retry_after} if retry_after is not None else None
+def injected_fault(status: int, code: str | None, message: str | None) -> HttpError:
+    """The error a scripted fault answers with: its own code and message, or by default the
+    status phrase in PascalCase (429 also says `Retry-After: 1`, as a throttled ARM would)."""
+    if code is None:
+        try:
+            code = HTTPStatus(status).phrase.title().replace(" ", "").replace("-", "")
+        except ValueError:
+            code = "InjectedFault"
+    headers = {"Retry-After": _DEFAULT_FAULT_RETRY_AFTER} if status == 429 else None
     return arm_error(
-        status, code, f"The emulator answered {status} as scripted by a fault.", headers=headers
+        status,
+        code,
+        message or f"The emulator answered {status} as scripted by a fault.",
+        headers=headers,
+    )
+
+
+def internal_server_error(request_id: str, correlation_id: str) -> HttpError:
+    """500 for a failure of the emulator itself, worded as ARM words its own."""
+    return arm_error(
+        500,
+        "InternalServerError",
+        "Encountered internal server error. Diagnostic information: timestamp "
+        f"'{datetime.now(UTC):%Y%m%dT%H%M%SZ}', tracking id '{request_id}', request correlation "
+        f"id '{correlation_id}'.",
     )
 
 

@@ -8,15 +8,15 @@ Control requests (`/_emulator/...`) skip everything but tracing headers. API req
 4. api-version: present and supported;
 5. routing to the handler, which validates names and body and calls the store;
 
-then every answer gets `x-ms-request-id`, `x-ms-correlation-request-id` (echoed or new),
-`x-ms-client-request-id` when asked for, and the remaining-budget header; and the journal
-records it.
+then every answer, a 500 for an unexpected failure included, gets `x-ms-request-id`,
+`x-ms-correlation-request-id` (echoed or new), `x-ms-client-request-id` when asked for, and the
+remaining-budget header; and the journal records it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-import time
 import uuid
 from typing import Final
 
@@ -36,14 +36,15 @@ from emulators.common import (
     Response,
     Router,
     TokenSigner,
-    dropped_connection,
+    apply_fault,
 )
+
+_LOG = logging.getLogger(__name__)
 
 _SUBSCRIPTION: Final = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
 _HUB: Final = re.compile(r"/hubs/([^/]+)", re.IGNORECASE)
 _OPERATION: Final = re.compile(r"/operation(?:Results|Statuses)/([^/]+)", re.IGNORECASE)
 _WRITE_METHODS: Final = frozenset({"PUT", "POST", "PATCH", "DELETE"})
-_DEFAULT_FAULT_RETRY_AFTER: Final = "1"
 
 
 class ArmPipeline:
@@ -70,22 +71,30 @@ class ArmPipeline:
 
     def __call__(self, request: Request) -> Response:
         headers = _tracing_headers(request)
-        if request.path.startswith(CONTROL_PREFIX):
-            response = _answer(self._control, request)
-        else:
-            response = self._serve_api(request, headers)
+        control = request.path.startswith(CONTROL_PREFIX)
+        try:
+            response = (
+                _answer(self._control, request) if control else self._serve_api(request, headers)
+            )
+        except Exception:
+            # Caught here rather than by the server, so the 500 is ARM's, traced and journaled.
+            _LOG.exception("ARM emulator failed on %s %s", request.method, request.path)
+            response = errors.internal_server_error(
+                headers["x-ms-request-id"], headers["x-ms-correlation-request-id"]
+            ).response
+        if not control:
             self._journal.record(request, response)
         return response if response.drop else response.with_headers(headers)
 
     def _serve_api(self, request: Request, headers: dict[str, str]) -> Response:
         try:
             self._apply_fault(request)
-            authenticate(
+            claims = authenticate(
                 request.header("authorization"),
                 self._signer,
                 accepted_audiences(request.base_url),
             )
-            self._charge(request, headers)
+            self._charge(request, claims.object_id, headers)
             _check_api_version(request)
         except HttpError as err:
             return err.response
@@ -99,29 +108,22 @@ class ArmPipeline:
             return wanted_hub and rule.applies_to_method(request.method)
 
         fault = self._faults.take(matches)
-        if fault is None:
-            return
-        if fault.delay_seconds:
-            # The emulator stalls its own worker thread, as a slow service would.
-            time.sleep(fault.delay_seconds)
-        if fault.drop:
-            raise HttpError(dropped_connection())
-        if fault.status is not None:
-            retry_after = fault.retry_after
-            if retry_after is None and fault.status == 429:
-                retry_after = _DEFAULT_FAULT_RETRY_AFTER
-            raise errors.injected_fault(fault.status, retry_after)
+        response = None if fault is None else apply_fault(fault, _fault_error)
+        if response is not None:
+            raise HttpError(response)
 
-    def _charge(self, request: Request, headers: dict[str, str]) -> None:
+    def _charge(self, request: Request, actor: str, headers: dict[str, str]) -> None:
         subscription = _SUBSCRIPTION.match(request.path)
         if subscription is None:
             return
         write = request.method in _WRITE_METHODS
         charge = self._throttle.charge(subscription.group(1), write=write)
-        kind = "writes" if write else "reads"
-        headers[f"x-ms-ratelimit-remaining-subscription-{kind}"] = str(charge.remaining)
+        kind = "write" if write else "read"
+        headers[f"x-ms-ratelimit-remaining-subscription-{kind}s"] = str(charge.remaining)
         if not charge.allowed:
-            raise errors.too_many_requests(f"subscription{kind.capitalize()}", charge.retry_after)
+            raise errors.subscription_requests_throttled(
+                kind, subscription.group(1), actor, charge.retry_after
+            )
 
     def _hub_of(self, request: Request) -> str | None:
         hub = _HUB.search(request.path)
@@ -140,6 +142,10 @@ def _answer(router: Router, request: Request) -> Response:
         if err.allowed:
             return errors.method_not_allowed(err.method, err.path, err.allowed).response
         return errors.path_not_found(err.method, err.path).response
+
+
+def _fault_error(status: int, code: str | None, message: str | None) -> Response:
+    return errors.injected_fault(status, code, message).response
 
 
 def _check_api_version(request: Request) -> None:

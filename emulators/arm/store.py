@@ -16,8 +16,7 @@ from typing import Any
 from emulators.arm.operations import Operation, ResourceKey
 from emulators.arm.resources import InteractionRecord
 from emulators.arm.scenarios import Scenario
-from emulators.arm.wire import iso_utc
-from emulators.common import Clock
+from emulators.common import Clock, iso_utc
 
 
 @dataclass(frozen=True)
@@ -112,11 +111,14 @@ class InteractionStore:
             ]
         return sorted(found, key=lambda record: record.name.lower())
 
-    def poll(self, operation_id: str) -> tuple[Operation, InteractionRecord] | None:
-        """Count a status read of an operation; its state and the resource, or None if unknown."""
+    def poll(
+        self, operation_id: str, subscription: str
+    ) -> tuple[Operation, InteractionRecord] | None:
+        """Count a status read of an operation; its state and the resource, or None if there is
+        no such operation in `subscription` (then nothing is counted, as nothing was read)."""
         with self._lock:
             operation = self._operations.get(operation_id)
-            if operation is None:
+            if operation is None or operation.subscription.lower() != subscription.lower():
                 return None
             self._observe(operation)
             return replace(operation), self._records[operation.key]

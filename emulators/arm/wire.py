@@ -1,19 +1,11 @@
-"""Wire formats the ARM emulator writes: timestamps, operation URLs and `Retry-After`."""
+"""Wire formats the ARM emulator writes: operation URLs and `Retry-After`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from email.utils import formatdate
 
 from emulators.arm.constants import API_VERSION, PROVIDER
 from emulators.arm.scenarios import Scenario
-
-
-def iso_utc(epoch_seconds: float) -> str:
-    """ISO 8601 in UTC with a `Z`, as ARM writes times."""
-    moment = datetime.fromtimestamp(epoch_seconds, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
 
 OPERATION_RESULTS = "operationResults"
 OPERATION_STATUSES = "operationStatuses"

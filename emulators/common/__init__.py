@@ -9,10 +9,10 @@ Typical use in an emulator::
     base_url = server.start()  # answers GET /_emulator/health and POST /_emulator/reset itself
 """
 
-from emulators.common.clock import Clock
+from emulators.common.clock import Clock, iso_utc
 from emulators.common.control import ControlBodyError, describe_validation_error, parse_control_body
 from emulators.common.errors import error_body, error_response
-from emulators.common.faults import FaultPlan, FaultRule
+from emulators.common.faults import FaultPlan, FaultRule, apply_fault
 from emulators.common.journal import REDACTED, RequestJournal
 from emulators.common.messages import (
     Handler,
@@ -23,6 +23,7 @@ from emulators.common.messages import (
     dropped_connection,
     empty_response,
     json_response,
+    parse_json,
 )
 from emulators.common.routing import NoRouteError, Router
 from emulators.common.server import HEALTH_PATH, RESET_PATH, EmulatorServer
@@ -60,11 +61,14 @@ __all__ = [
     "TokenError",
     "TokenSigner",
     "WrongAudienceError",
+    "apply_fault",
     "describe_validation_error",
     "dropped_connection",
     "empty_response",
     "error_body",
     "error_response",
+    "iso_utc",
     "json_response",
     "parse_control_body",
+    "parse_json",
 ]

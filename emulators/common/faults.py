@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from emulators.common.messages import Response, dropped_connection
+
 
 class FaultRule(BaseModel):
     """One fault as posted to `POST /_emulator/faults` (camelCase keys).
 
-    `status` answers with that HTTP status (and `retryAfter` as `Retry-After` when given);
+    `status` answers with that HTTP status (and `retryAfter` as `Retry-After` when given), in
+    the emulator's error body with `code` and `message` when given (else its defaults);
     `delaySeconds` stalls first; `drop` closes the connection without an answer. `methods`
     limits the rule to those HTTP methods (all when absent). Emulators extend it with their own
     matching fields.
@@ -26,6 +30,8 @@ class FaultRule(BaseModel):
     status: int | None = Field(default=None, ge=400, le=599)
     count: int = Field(default=1, ge=1)
     retry_after: str | None = None
+    code: str | None = Field(default=None, min_length=1)
+    message: str | None = Field(default=None, min_length=1)
     delay_seconds: float = Field(default=0, ge=0, le=300)
     drop: bool = False
     methods: frozenset[str] | None = None
@@ -44,6 +50,25 @@ class FaultRule(BaseModel):
     def applies_to_method(self, method: str) -> bool:
         """Whether the rule covers this HTTP method."""
         return self.methods is None or method.upper() in self.methods
+
+
+def apply_fault(
+    rule: FaultRule, error: Callable[[int, str | None, str | None], Response]
+) -> Response | None:
+    """Stall as the rule says, then answer as it says: a dropped connection, or
+    `error(status, code, message)` (the emulator's own error body) with the scripted
+    `Retry-After`; None when the rule only delays and the request should go on."""
+    if rule.delay_seconds:
+        # Stalling the handler thread is the fault: it is how a slow service looks to a client.
+        time.sleep(rule.delay_seconds)
+    if rule.drop:
+        return dropped_connection()
+    if rule.status is None:
+        return None
+    response = error(rule.status, rule.code, rule.message)
+    if rule.retry_after is None:
+        return response
+    return response.with_headers({"Retry-After": rule.retry_after})
 
 
 R = TypeVar("R", bound=FaultRule)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
+import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
-from emulators.common.messages import Request, Response
+from emulators.common.clock import iso_utc
+from emulators.common.messages import InvalidJsonBodyError, Request, Response, parse_json
 
 REDACTED = "<redacted>"
 
@@ -34,7 +34,7 @@ class RequestJournal:
             "headers": {name: self._redact(name, value) for name, value in request.headers.items()},
             "body": _readable_body(request.body),
             "status": None if response is None or response.drop else response.status,
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "time": iso_utc(time.time()),
         }
         with self._lock:
             self._entries.append(entry)
@@ -67,8 +67,7 @@ class RequestJournal:
 def _readable_body(body: bytes) -> Any:
     if not body:
         return None
-    text = body.decode("utf-8", errors="replace")
     try:
-        return json.loads(text)
-    except ValueError:
-        return text
+        return parse_json(body)
+    except InvalidJsonBodyError:
+        return body.decode("utf-8", errors="replace")

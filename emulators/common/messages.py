@@ -7,9 +7,43 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
+# .NET's JSON readers, which ARM and Event Grid run on, refuse deeper documents by default.
+# The limit also keeps every later json.dumps of a stored body far from Python's recursion limit.
+MAX_JSON_DEPTH = 64
+
 
 class InvalidJsonBodyError(ValueError):
     """The request body is not well-formed JSON (the message says where)."""
+
+
+def parse_json(body: bytes) -> Any:
+    """`body` as UTF-8 JSON nested at most `MAX_JSON_DEPTH` deep, or `InvalidJsonBodyError`."""
+    too_deep = f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep"
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise InvalidJsonBodyError(f"the body is not UTF-8 text ({err.reason})") from err
+    except json.JSONDecodeError as err:
+        raise InvalidJsonBodyError(f"{err.msg} at line {err.lineno}, column {err.colno}") from err
+    except RecursionError:
+        raise InvalidJsonBodyError(too_deep) from None
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise InvalidJsonBodyError(too_deep)
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    # Iterative, so that measuring a deep document cannot hit the recursion limit itself.
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 @dataclass(frozen=True)
@@ -36,14 +70,7 @@ class Request:
 
     def json(self) -> Any:
         """The body parsed as JSON; raises `InvalidJsonBodyError` with the parser's reason."""
-        try:
-            return json.loads(self.body.decode("utf-8"))
-        except UnicodeDecodeError as err:
-            raise InvalidJsonBodyError(f"the body is not UTF-8 text ({err.reason})") from err
-        except json.JSONDecodeError as err:
-            raise InvalidJsonBodyError(
-                f"{err.msg} at line {err.lineno}, column {err.colno}"
-            ) from err
+        return parse_json(self.body)
 
     def with_params(self, params: Mapping[str, str]) -> Request:
         """A copy of this request carrying the given path parameters."""

@@ -6,11 +6,14 @@ own handler sees the request, so the control basics behave the same everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from emulators.common.errors import error_response
@@ -26,6 +29,36 @@ RESET_PATH = "/_emulator/reset"
 _IDLE_TIMEOUT_SECONDS = 60
 # How often the serving loop checks for shutdown; it bounds how long stop() takes.
 _SHUTDOWN_POLL_SECONDS = 0.02
+
+
+class _TrackingServer(ThreadingHTTPServer):
+    """Remembers its open connections, so that stopping can close the idle keep-alive ones
+    whose handler threads would otherwise go on serving after `stop()`."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut every open connection down; its handler thread then reads EOF and ends."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class EmulatorServer:
@@ -50,30 +83,37 @@ class EmulatorServer:
         self._port = port
         self._host = host
         self._name = name
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _TrackingServer | None = None
         self._thread: threading.Thread | None = None
+        # Kept from start() on: handler threads still finishing after stop() build URLs from it.
+        self._url: str | None = None
 
     @property
     def url(self) -> str:
         """The base URL, e.g. `http://127.0.0.1:10100`; only valid once started."""
-        if self._server is None:
+        if self._url is None:
             raise RuntimeError(f"the {self._name} emulator has not been started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._url
+
+    @property
+    def serving(self) -> bool:
+        """Whether the server is started and not stopped."""
+        return self._server is not None
 
     def start(self) -> str:
         """Bind, serve in a daemon thread and return the base URL."""
         if self._server is not None:
             return self.url
         try:
-            server = ThreadingHTTPServer((self._host, self._port), self._handler_class())
+            server = _TrackingServer((self._host, self._port), self._handler_class())
         except OSError as err:
             raise OSError(
                 err.errno,
                 f"the {self._name} emulator cannot listen on {self._host}:{self._port}: "
                 f"{err.strerror}",
             ) from err
-        server.daemon_threads = True
+        host, port = server.server_address[:2]
+        self._url = f"http://{host!s}:{port}"
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -86,12 +126,13 @@ class EmulatorServer:
         return self.url
 
     def stop(self) -> None:
-        """Stop serving and release the port; safe to call twice."""
+        """Stop serving, close open connections and release the port; safe to call twice."""
         server, self._server = self._server, None
         if server is None:
             return
         server.shutdown()
         server.server_close()
+        server.close_connections()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -121,6 +162,11 @@ class EmulatorServer:
             timeout = _IDLE_TIMEOUT_SECONDS
 
             def _serve(self) -> None:
+                if not emulator.serving:
+                    # A request that slipped in while stopping gets no answer, as from a
+                    # service that has gone away; the app behind it is not called any more.
+                    self.close_connection = True
+                    return
                 try:
                     body = _read_body(self)
                 except ValueError as err:

@@ -115,6 +115,9 @@ class TokenSigner:
 
     def verify(self, token: str, *, audiences: Collection[str]) -> TokenClaims:
         """Return the claims if the token is genuine, current and for one of `audiences`."""
+        if not token.isascii():
+            # A JWT is base64url text; anything else cannot be a token this signer issued.
+            raise InvalidTokenError("The token is not a JWT (it holds non-ASCII characters).")
         parts = token.split(".")
         if len(parts) != 3:
             raise InvalidTokenError("The token is not a JWT (it needs three dot-separated parts).")

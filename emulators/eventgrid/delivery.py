@@ -1,9 +1,11 @@
 """Push delivery to subscribed webhooks from one background thread, with retry and backoff.
 
-As Event Grid does by default, each delivery is a POST of a JSON array holding one event with
-`aeg-event-type: Notification`. 400, 401, 403 and 413 are not retried (Event Grid's list for
-webhooks); other failures are retried up to the subscription's `maxDeliveryAttempts` on a
-compressed schedule (50 ms doubling, capped at 1 s) instead of Event Grid's 10 s, 30 s, 1 min...
+As Event Grid does with batching off (its default), each delivery is a POST of one event with
+`aeg-event-type: Notification`: an array of one in the Event Grid schema, a structured-mode
+CloudEvent (`application/cloudevents+json`, one object) in CloudEvents 1.0. 400, 401, 403
+and 413 are not retried (Event Grid's list for webhooks); other failures are retried up to the
+subscription's `maxDeliveryAttempts` on a compressed schedule (50 ms doubling, capped at 1 s)
+instead of Event Grid's 10 s, 30 s, 1 min...
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, Final
 
 import requests
 
-from emulators.eventgrid.store import iso_utc, utc_now
+from emulators.common.clock import iso_utc
 from emulators.eventgrid.subscriptions import TOPIC_RESOURCE_ID, WEBHOOK_ORIGIN, Subscription
 from emulators.eventgrid.validation import EVENT_GRID_SCHEMA
 
@@ -48,6 +50,11 @@ def outgoing_event(event: dict[str, Any], schema: str) -> dict[str, Any]:
     return delivered
 
 
+def delivery_body(event: dict[str, Any], schema: str) -> Any:
+    """What one delivery POSTs: an array of one event, or the CloudEvent itself."""
+    return [event] if schema == EVENT_GRID_SCHEMA else event
+
+
 def delivery_headers(subscription: Subscription, attempt: int) -> dict[str, str]:
     """Headers of one delivery attempt."""
     headers = {
@@ -57,7 +64,7 @@ def delivery_headers(subscription: Subscription, attempt: int) -> dict[str, str]
         "aeg-delivery-count": str(attempt - 1),
     }
     if subscription.schema != EVENT_GRID_SCHEMA:
-        headers["Content-Type"] = "application/cloudevents-batch+json; charset=utf-8"
+        headers["Content-Type"] = "application/cloudevents+json; charset=utf-8"
         headers["WebHook-Request-Origin"] = WEBHOOK_ORIGIN
     return headers
 
@@ -154,7 +161,7 @@ class Deliverer:
         try:
             response = self._session.post(
                 job.subscription.endpoint,
-                json=[job.event],
+                json=delivery_body(job.event, job.subscription.schema),
                 headers=delivery_headers(job.subscription, job.attempt),
                 timeout=DELIVERY_TIMEOUT_SECONDS,
             )
@@ -180,7 +187,7 @@ class Deliverer:
                     "status": status,
                     "error": error,
                     "outcome": outcome,
-                    "time": iso_utc(utc_now()),
+                    "time": iso_utc(time.time()),
                 }
             )
             if retry:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from typing import Final
 
 from emulators.common.control import ControlBodyError, parse_control_body
-from emulators.common.faults import FaultPlan, FaultRule
+from emulators.common.faults import FaultPlan, FaultRule, apply_fault
 from emulators.common.messages import Request, Response, empty_response, json_response
 from emulators.common.routing import NoRouteError, Router
 from emulators.common.server import EmulatorServer
@@ -109,7 +108,7 @@ class EventGridEmulator:
         if refusal is not None:
             return refusal.response()
         fault = self._faults.take(lambda rule: rule.applies_to_method(request.method))
-        injected = None if fault is None else _apply_fault(fault)
+        injected = None if fault is None else apply_fault(fault, _fault_error)
         if injected is not None:
             return injected
         batch = parse_publish(request.header("content-type"), request.body)
@@ -174,16 +173,5 @@ class EventGridEmulator:
         return json_response(200, {"deliveries": self._deliverer.attempts()})
 
 
-def _apply_fault(rule: FaultRule) -> Response | None:
-    """Stall if asked, then the faulty answer; None lets a merely delayed publish go on."""
-    if rule.delay_seconds:
-        # Stalling the handler thread is the fault: it is how a slow topic looks to a client.
-        time.sleep(rule.delay_seconds)
-    if rule.drop:
-        return Response(status=0, drop=True)
-    if rule.status is None:
-        return None
-    response = injected_fault(rule.status).response()
-    if rule.retry_after is not None:
-        response = response.with_headers({"Retry-After": rule.retry_after})
-    return response
+def _fault_error(status: int, code: str | None, message: str | None) -> Response:
+    return injected_fault(status, code, message).response()

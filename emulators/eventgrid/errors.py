@@ -70,10 +70,14 @@ def unsupported_media_type(content_type: str | None) -> Rejection:
     )
 
 
-def injected_fault(status: int) -> Rejection:
-    """The failure a test asked for through the faults control API."""
-    code = HTTPStatus(status).phrase.replace(" ", "") if status in _KNOWN_STATUSES else "Error"
-    return Rejection(status, code, f"Injected fault: the emulator answers {status} on purpose.")
+def injected_fault(status: int, code: str | None, message: str | None) -> Rejection:
+    """The failure a test asked for through the faults control API (its code and message, or
+    the status phrase and a message saying it was injected)."""
+    if code is None:
+        code = HTTPStatus(status).phrase.replace(" ", "") if status in _KNOWN_STATUSES else "Error"
+    return Rejection(
+        status, code, message or f"Injected fault: the emulator answers {status} on purpose."
+    )
 
 
 def handshake_failed(endpoint: str, method: str, outcome: str) -> Rejection:

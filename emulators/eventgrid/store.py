@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from datetime import UTC, datetime
+import time
 from typing import Any
 
+from emulators.common.clock import Clock, iso_utc
 from emulators.eventgrid.validation import Batch
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 with a Z suffix, as Azure writes timestamps."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class EventStore:
     """Accepted events as received, each with `_receivedAt` and `_schema`; thread-safe."""
 
-    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, clock: Clock = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._events: list[dict[str, Any]] = []

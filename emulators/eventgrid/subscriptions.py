@@ -13,17 +13,17 @@ answer 2xx with `WebHook-Allowed-Origin` equal to that origin or `*`.
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final, Literal
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from emulators.common.clock import iso_utc
 from emulators.eventgrid.errors import Rejection, handshake_failed
-from emulators.eventgrid.store import iso_utc, utc_now
 from emulators.eventgrid.validation import CLOUD_EVENT_SCHEMA, EVENT_GRID_SCHEMA
 
 # What Event Grid stamps as `topic`; a real topic's ARM id has the same shape.
@@ -131,7 +131,7 @@ class Subscription:
         }
 
 
-def validation_event(code: str, now: datetime) -> dict[str, Any]:
+def validation_event(code: str, now: float) -> dict[str, Any]:
     """The Event Grid schema event that asks a webhook to echo `code`."""
     return {
         "id": str(uuid.uuid4()),
@@ -157,7 +157,7 @@ def _validation_event_handshake(endpoint: str) -> Rejection | None:
     try:
         response = requests.post(
             endpoint,
-            json=[validation_event(code, utc_now())],
+            json=[validation_event(code, time.time())],
             headers={"aeg-event-type": "SubscriptionValidation"},
             timeout=HANDSHAKE_TIMEOUT_SECONDS,
         )

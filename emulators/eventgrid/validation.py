@@ -9,12 +9,12 @@ The array and each event are limited to 1 MB.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from emulators.common.messages import InvalidJsonBodyError, parse_json
 from emulators.eventgrid.errors import Rejection, bad_request, too_large, unsupported_media_type
 
 EVENT_GRID_SCHEMA: Final = "EventGridSchema"
@@ -65,8 +65,8 @@ def parse_publish(content_type: str | None, body: bytes) -> Batch | Rejection:
         # One event over 1 MB makes the array over 1 MB too, so one check covers both limits.
         return too_large(len(body), MAX_PAYLOAD_BYTES)
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        payload = parse_json(body)
+    except InvalidJsonBodyError as error:
         return bad_request([f"The request body is not valid JSON: {error}."])
     events = _as_event_list(payload, fmt)
     if isinstance(events, Rejection):

@@ -28,8 +28,9 @@ class IdentityEmulator:
     """Issues `TokenSigner` tokens to `ManagedIdentityCredential` and `DefaultAzureCredential`.
 
     Point `IDENTITY_ENDPOINT` at `endpoint` and `IDENTITY_HEADER` at `identity_header`.
-    `allowed_client_ids` (when given) are the user-assigned identities that exist; any other
-    `client_id` is refused as App Service refuses it.
+    The app has its system-assigned identity (client id `DEFAULT_APP_ID`, used when a request
+    names none) plus the user-assigned ones in `allowed_client_ids`; a `client_id` naming any
+    other identity is refused as App Service refuses it.
     """
 
     def __init__(
@@ -44,7 +45,7 @@ class IdentityEmulator:
         self._signer = signer
         self.identity_header = identity_header
         self._lifetime = token_lifetime
-        self._allowed = None if allowed_client_ids is None else tuple(allowed_client_ids)
+        self._client_ids = (DEFAULT_APP_ID, *(allowed_client_ids or ()))
         self.journal = RequestJournal(redacted_headers=(protocol.HEADER,))
         self._server = EmulatorServer(
             self._answer, reset=self.journal.clear, port=port, name="identity"
@@ -86,7 +87,7 @@ class IdentityEmulator:
                 query=request.query,
                 headers=request.headers,
                 identity_header=self.identity_header,
-                allowed_client_ids=self._allowed,
+                known_client_ids=self._client_ids,
             )
         except protocol.RequestRefusedError as refusal:
             return refusal.response

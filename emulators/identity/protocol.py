@@ -42,7 +42,7 @@ def check_token_request(
     query: Mapping[str, str],
     headers: Mapping[str, str],
     identity_header: str,
-    allowed_client_ids: Collection[str] | None,
+    known_client_ids: Collection[str],
 ) -> TokenRequest:
     """Accept a token request or raise `RequestRefusedError`, checking in the endpoint's order.
 
@@ -55,7 +55,8 @@ def check_token_request(
     if api_version != API_VERSION:
         raise RequestRefusedError(errors.unsupported_api_version(request_uri, api_version))
     presented = headers.get(HEADER)
-    if presented is None or not hmac.compare_digest(presented, identity_header):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters.
+    if presented is None or not hmac.compare_digest(presented.encode(), identity_header.encode()):
         raise RequestRefusedError(
             errors.token_service_error(
                 401, "The X-IDENTITY-HEADER request header is missing or invalid."
@@ -74,8 +75,7 @@ def check_token_request(
             )
         )
     client_id = query.get("client_id") or None
-    known = None if allowed_client_ids is None else {c.lower() for c in allowed_client_ids}
-    if known is not None and client_id is not None and client_id.lower() not in known:
+    if client_id is not None and client_id.lower() not in {c.lower() for c in known_client_ids}:
         raise RequestRefusedError(
             errors.token_service_error(400, "Unable to load the proper Managed Identity.")
         )

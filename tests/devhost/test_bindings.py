@@ -50,9 +50,23 @@ class TestQueueText:
         assert text == base64.b64encode("ünï".encode()).decode()
         assert decode_queue_text(text, base64_encoding=True) == "ünï".encode()
 
-    def test_invalid_base64_is_flagged(self) -> None:
-        """Text that is not strict base64 decodes to None (poison), not to garbage."""
-        assert decode_queue_text("not base64!", base64_encoding=True) is None
+    @pytest.mark.parametrize(
+        "text",
+        ["eyJqb2Ii\r\nOiAxfQ==", "eyJqb2Ii\nOiAxfQ==\n", " eyJq b2Ii\tOiAxfQ== "],
+        ids=["crlf-wrapped", "lf-and-trailing-newline", "spaces-and-tab"],
+    )
+    def test_whitespace_in_base64_is_ignored(self, text: str) -> None:
+        """Spaces, tabs and line breaks are skipped, as .NET's Convert.FromBase64String does."""
+        assert decode_queue_text(text, base64_encoding=True) == b'{"job": 1}'
+
+    @pytest.mark.parametrize(
+        "text",
+        ["not base64!", "eyJqb2Ii\vOiAxfQ==", "eyJqb2IiOiAxfQ"],
+        ids=["punctuation", "vertical-tab", "missing-padding"],
+    )
+    def test_invalid_base64_is_flagged(self, text: str) -> None:
+        """Text that is not base64 decodes to None (poison), not to garbage."""
+        assert decode_queue_text(text, base64_encoding=True) is None
 
     def test_encoding_none_stores_plain_text(self) -> None:
         """With messageEncoding none the text is the body."""

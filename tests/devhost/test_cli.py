@@ -106,6 +106,26 @@ class TestCommandLine:
         assert host.stop() == 0
         assert f"ping: [GET] {host.url}/api/ping" in host.log()
 
+    def test_second_host_on_a_state_dir_in_use_exits_1(
+        self, devhost_args: list[str], processes: list[DevhostProcess], tmp_path: Path
+    ) -> None:
+        """A second host on a running host's state dir says so in one line and exits 1."""
+        first = DevhostProcess(devhost_args, port=free_port(), log_path=tmp_path / "host.log")
+        processes.append(first)
+        first.start()
+        result = subprocess.run(
+            [sys.executable, "-m", "devhost", "--port", str(free_port()), *devhost_args],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 1
+        (error,) = [line for line in result.stderr.splitlines() if " ERROR " in line]
+        assert f"state dir {(tmp_path / 'state').resolve()} is in use by another devhost" in error
+        assert "Traceback" not in result.stderr
+
     @pytest.mark.parametrize(
         ("args", "code", "message"),
         [

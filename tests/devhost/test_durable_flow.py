@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
-from devhost.durable import VirtualClock
+from devhost.durable import DurableEngine, VirtualClock
+from devhost.host import HostStartError
 from tests.devhost.conftest import FUNCTION_KEY, StartHost
 from tests.devhost.support import EventGridSink, wait_until
 
@@ -70,3 +74,36 @@ class TestDurableFlow:
         assert status["runtimeStatus"] == "Completed"
         assert engine.clock.now() >= start + timedelta(hours=1)
         assert [e["data"]["step"] for e in topic.events()] == ["first", "second"]
+
+    def test_stop_ends_activities_in_flight(self, start_host: StartHost) -> None:
+        """After stop() no activity is left running to write to the closed store."""
+        thread = start_host(start_listeners=False)
+        engine = thread.host.engine
+        instance_id = thread.call(engine.start_new("lingering", None, "30"))
+        # The activity starts in the same scheduling step that records TaskScheduled.
+        wait_until(lambda: "TaskScheduled" in history_types(engine, instance_id), what="it")
+        thread.call(thread.host.stop())
+        assert thread.call(other_tasks()) == []
+
+    def test_second_host_on_the_same_state_dir_is_refused(
+        self, start_host: StartHost, tmp_path: Path
+    ) -> None:
+        """Two hosts on one store would run the same work twice: the second does not start."""
+        first = start_host(start_listeners=False)
+        with pytest.raises(HostStartError, match=f"state dir {tmp_path / 'state'} is in use"):
+            start_host(start_listeners=False)
+        first.stop()
+        start_host(start_listeners=False)  # the first host's lock went with it
+
+
+def history_types(engine: DurableEngine, instance_id: str) -> list[str]:
+    """The event types in the instance's history so far."""
+    status = engine.get_status(instance_id, show_history=True)
+    assert status is not None
+    return [event["EventType"] for event in status["historyEvents"]]
+
+
+async def other_tasks() -> list[str]:
+    """Names of the tasks on the running loop besides the caller."""
+    current = asyncio.current_task()
+    return sorted(task.get_name() for task in asyncio.all_tasks() if task is not current)

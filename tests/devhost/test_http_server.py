@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import azure.functions as func
 import requests
 
+from devhost.durable import WallClock
 from tests.devhost.conftest import FUNCTION_KEY, StartHost
-from tests.devhost.support import SAMPLE_APP
+from tests.devhost.support import SAMPLE_APP, EventGridSink, wait_until
 
 
 class TestHttpDispatch:
@@ -34,6 +37,16 @@ class TestHttpDispatch:
             "header": "yes",
             "body": "payload",
         }
+
+    def test_repeated_query_parameters_are_joined_with_commas(self, start_host: StartHost) -> None:
+        """`?lang=en&lang=fr` arrives as "en,fr", as the Functions host joins StringValues."""
+        host = start_host().host
+        response = requests.get(
+            f"{host.url}/api/hello/ada",
+            params=[("code", FUNCTION_KEY), ("lang", "en"), ("lang", "fr")],
+            timeout=10,
+        )
+        assert response.json()["query"] == {"code": FUNCTION_KEY, "lang": "en,fr"}
 
     def test_method_not_accepted_is_404(self, start_host: StartHost) -> None:
         """A method the function does not list finds no route, as in the Functions host."""
@@ -93,6 +106,35 @@ class TestHttpDispatch:
         host = start_host().host
         status = requests.get(f"{host.url}/admin/host/status", timeout=10).json()
         assert status["state"] == "Running"
+
+    def test_host_status_reports_error_once_the_scheduler_stops(
+        self, start_host: StartHost, topic: EventGridSink
+    ) -> None:
+        """A dead durable scheduler turns the status to Error, with the reason."""
+        host = start_host(clock=ClockThatBreaks(time_scale=1000.0)).host
+        started = requests.post(
+            f"{host.url}/api/orchestrators/notify_twice",
+            params={"code": FUNCTION_KEY},
+            json={"tag": "broken", "delay_seconds": 60},
+            timeout=10,
+        )
+        assert started.status_code == 202
+
+        def error_status() -> dict[str, Any]:
+            response = requests.get(f"{host.url}/admin/host/status", timeout=10)
+            status: dict[str, Any] = response.json()
+            return status if status["state"] != "Running" else {}
+
+        status = wait_until(error_status, what="the status to leave Running")
+        assert status["state"] == "Error"
+        assert status["errors"] == ["durable engine stopped: RuntimeError('the clock broke')"]
+
+
+class ClockThatBreaks(WallClock):
+    """A wall clock that fails when the scheduler asks how long to wait for a timer."""
+
+    def real_seconds_until(self, when: datetime) -> float:
+        raise RuntimeError("the clock broke")
 
 
 class TestFunctionKeys:

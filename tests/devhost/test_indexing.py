@@ -29,6 +29,8 @@ class TestIndexing:
             "on_event": "eventGridTrigger",
             "notify": "activityTrigger",
             "notify_twice": "orchestrationTrigger",
+            "linger": "activityTrigger",
+            "lingering": "orchestrationTrigger",
             "start_orchestration": "httpTrigger",
         }
 

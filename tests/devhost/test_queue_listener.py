@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,17 @@ def queues(sample_settings: dict[str, str]) -> dict[str, QueueClient]:
     jobs = sample_settings["SAMPLE_JOBS_QUEUE"]
     names = {"jobs": jobs, "done": sample_settings["SAMPLE_DONE_QUEUE"], "poison": f"{jobs}-poison"}
     return {k: QueueClient.from_connection_string(connection, n) for k, n in names.items()}
+
+
+@pytest.fixture
+def release(record_dir: Path) -> Iterator[Callable[[], None]]:
+    """Lets held sample jobs finish; at the end of the test they are let go in any case."""
+
+    def let_go() -> None:
+        (record_dir / "release").touch()
+
+    yield let_go
+    let_go()
 
 
 def peek(queue: QueueClient) -> list[str]:
@@ -81,3 +95,38 @@ class TestQueueListener:
         wait_until(lambda: len(read_records(record_dir, "jobs")) >= 6, what="six invocations")
         bodies = sorted(r["body"] for r in read_records(record_dir, "jobs"))
         assert bodies == [f"job-{n}" for n in range(6)]
+
+    def test_stop_makes_an_unfinished_message_visible_at_once(
+        self,
+        start_host: StartHost,
+        queues: dict[str, QueueClient],
+        record_dir: Path,
+        release: Callable[[], None],
+    ) -> None:
+        """A message whose function outlasts the stop grace is received again, not hidden."""
+        thread = start_host()
+        queues["jobs"].send_message(b64("hold past the stop"))
+        wait_until(lambda: read_records(record_dir, "jobs"), what="the invocation")
+        thread.stop()
+        assert peek(queues["jobs"]) == [b64("hold past the stop")]
+        assert peek(queues["done"]) == []
+
+    def test_stop_lets_an_invocation_finish_within_the_grace(
+        self,
+        start_host: StartHost,
+        queues: dict[str, QueueClient],
+        record_dir: Path,
+        release: Callable[[], None],
+    ) -> None:
+        """A function that finishes during the grace completes: output sent, message deleted."""
+        thread = start_host()
+        queues["jobs"].send_message(b64("hold briefly"))
+        wait_until(lambda: read_records(record_dir, "jobs"), what="the invocation")
+        stopping = threading.Thread(target=thread.stop)
+        stopping.start()
+        time.sleep(0.5)  # the stop is under way: without a grace the invocation is gone by now
+        release()
+        stopping.join(timeout=30)
+        (done,) = peek(queues["done"])
+        assert json.loads(base64.b64decode(done))["job"] == "hold briefly"
+        assert peek(queues["jobs"]) == []

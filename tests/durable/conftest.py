@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 
 from devhost.durable import DurableEngine, SqliteStore, VirtualClock, WallClock
+from devhost.durable.protocol import OrchestratorHandle
 from tests.durable.harness import ORCHESTRATORS, START, ActivityHost
 
 
@@ -36,13 +37,14 @@ def make_engine() -> Iterator[EngineFactory]:
         clock: VirtualClock | WallClock | None = None,
         host: ActivityHost | None = None,
         max_concurrent_activities: int = 4,
+        orchestrators: Mapping[str, OrchestratorHandle] = ORCHESTRATORS,
     ) -> tuple[DurableEngine, ActivityHost]:
         if store is None:
             store = SqliteStore(":memory:")
             stores.append(store)
         host = host or ActivityHost()
         engine = DurableEngine(
-            ORCHESTRATORS,
+            orchestrators,
             host,
             store,
             clock or VirtualClock(START),

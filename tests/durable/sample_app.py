@@ -57,6 +57,12 @@ def with_retry(context: df.DurableOrchestrationContext):
 
 
 @app.orchestration_trigger(context_name="context")
+def absurd_retry(context: df.DurableOrchestrationContext):
+    """A retry interval in the wrong unit: 10**15 ms is some 31,000 years."""
+    return (yield context.call_activity_with_retry("explode", df.RetryOptions(10**15, 3), "x"))
+
+
+@app.orchestration_trigger(context_name="context")
 def nap(context: df.DurableOrchestrationContext):
     """A durable timer, then an activity; reports the replay clock before and after."""
     started = context.current_utc_datetime

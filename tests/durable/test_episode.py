@@ -188,3 +188,21 @@ class TestPlanEpisode:
         assert isinstance(plan.result, Failed)
         assert "CallSubOrchestrator" in plan.result.message
         assert "does not support" in plan.result.message
+
+    @pytest.mark.parametrize(
+        "options",
+        [
+            {"firstRetryIntervalInMilliseconds": 0, "maxNumberOfAttempts": 3},
+            {"firstRetryIntervalInMilliseconds": 10**15, "maxNumberOfAttempts": 3},
+            {"firstRetryIntervalInMilliseconds": "soon", "maxNumberOfAttempts": 3},
+            {"firstRetryIntervalInMilliseconds": 1000, "maxNumberOfAttempts": 1e400},
+        ],
+        ids=["zero-interval", "interval-beyond-a-century", "interval-not-a-number", "inf-attempts"],
+    )
+    def test_unusable_retry_options_fail_with_the_values(self, options):
+        """Retry options that cannot be followed fail the instance instead of the engine."""
+        action = {"actionType": 1, "functionName": "flaky", "input": '"x"', "retryOptions": options}
+        plan = _plan(_outcome(action))
+        assert isinstance(plan.result, Failed)
+        assert "'flaky' with retry options" in plan.result.message
+        assert plan.activities == ()

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import azure.functions as func
 import pytest
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from azure.durable_functions import DurableOrchestrationClient, OrchestrationRuntimeStatus
 from azure.durable_functions.models.utils import http_utils
 
 from devhost.durable import DurableEngine
+from devhost.durable.http_api import Handler
 from tests.durable.conftest import EngineFactory
 from tests.durable.harness import START
 
@@ -64,18 +68,33 @@ class Api:
 
         return self.run(send())
 
+    @contextlib.contextmanager
+    def serve(self, middleware: Middleware) -> Iterator[str]:
+        """A second server over the same engine with `middleware` in front; yields its origin."""
+        runner, origin = _serve(self.loop, self.engine, [middleware])
+        try:
+            yield origin
+        finally:
+            self.run(runner.cleanup())
 
-@pytest.fixture
-def api(loop: asyncio.AbstractEventLoop, make_engine: EngineFactory) -> Iterator[Api]:
-    """An engine on a VirtualClock behind an aiohttp server on a free loopback port."""
-    engine, _ = make_engine()
-    app = web.Application()
+
+def _serve(
+    loop: asyncio.AbstractEventLoop, engine: DurableEngine, middlewares: list[Middleware]
+) -> tuple[web.AppRunner, str]:
+    app = web.Application(middlewares=middlewares)
     app.add_routes(engine.http_app_routes(function_key=FUNCTION_KEY))
     runner = web.AppRunner(app)
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
     loop.run_until_complete(site.start())
-    origin = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+@pytest.fixture
+def api(loop: asyncio.AbstractEventLoop, make_engine: EngineFactory) -> Iterator[Api]:
+    """An engine on a VirtualClock behind an aiohttp server on a free loopback port."""
+    engine, _ = make_engine()
+    runner, origin = _serve(loop, engine, [])
     client = DurableOrchestrationClient(
         engine.client_binding_json(origin, function_key=FUNCTION_KEY)
     )
@@ -232,6 +251,54 @@ class TestWebhookUrls:
         assert status == 401
         assert "code" in body["Message"]
 
+    def test_public_routes_take_the_key_in_the_header_too(self, api: Api):
+        """x-functions-key works as `code` does, as for HTTP triggers."""
+        url = f"{api.origin}/runtime/webhooks/durabletask/instances/"
+        status, body, _ = api.request("GET", url, headers={"x-functions-key": FUNCTION_KEY})
+        assert (status, body) == (200, [])
+
+    def test_rpc_routes_refuse_clients_beyond_this_machine(self, api: Api):
+        """The keyless RPC routes answer 403 to a non-loopback client; the webhook serves it."""
+
+        @web.middleware
+        async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+            # What a forwarding proxy's middleware does: the far client becomes `remote`.
+            return await handler(request.clone(remote="192.0.2.10"))
+
+        with api.serve(forwarded) as origin:
+            rpc = api.request("GET", f"{origin}/durabletask/instances/")
+            webhook = api.request(
+                "GET", f"{origin}/runtime/webhooks/durabletask/instances/?code={FUNCTION_KEY}"
+            )
+        assert rpc[0] == 403
+        assert "only to clients on this machine" in rpc[1]["Message"]
+        assert webhook[:2] == (200, [])
+
+    @pytest.mark.parametrize(
+        ("purge", "expected"), [(False, 410), (True, 404)], ids=["terminated", "purged"]
+    )
+    def test_instance_ending_while_the_event_body_arrives(self, api: Api, purge, expected):
+        """An instance that ends between the status check and the event answers 410 or 404."""
+        api.run(api.client.start_new("cancellable", "racing"))
+        api.settle(until_minutes=1)
+        handler_waiting = asyncio.Event()
+
+        @web.middleware
+        async def announce(request: web.Request, handler: Handler) -> web.StreamResponse:
+            # Set before the handler runs; the test sees it once the handler waits for the body.
+            handler_waiting.set()
+            return await handler(request)
+
+        async def end_instance() -> None:
+            await api.engine.terminate("racing", "ended meanwhile")
+            if purge:
+                await api.engine.purge("racing")
+
+        with api.serve(announce) as origin:
+            path = "/durabletask/instances/racing/raiseEvent/cancel"
+            status = api.run(_post_after(origin, path, handler_waiting, end_instance))
+        assert status == expected
+
     def test_failed_instance_answers_200_unless_500_is_requested(self, api: Api):
         """Failed is 200 by default and 500 with returnInternalServerErrorOnFailure=true."""
         instance_id = api.run(api.client.start_new("uncaught_failure"))
@@ -257,3 +324,29 @@ class TestWebhookUrls:
         status, body, _ = api.request(method, f"{api.origin}{path}", **kwargs)
         assert status == expected
         assert body["Message"]
+
+
+async def _post_after(
+    origin: str, path: str, handler_waiting: asyncio.Event, meanwhile: Callable[[], Awaitable[None]]
+) -> int:
+    """POST a JSON body that is held back until the handler waits for it and `meanwhile` ran.
+
+    Raw HTTP/1.1, because aiohttp's client sends the headers only with the first body chunk.
+    """
+    url = urlsplit(origin)
+    body = b'{"by": "late"}'
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    try:
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {url.netloc}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        )
+        await writer.drain()
+        await handler_waiting.wait()
+        await meanwhile()
+        writer.write(body)
+        status_line = await reader.readline()  # HTTP/1.1 410 Gone
+        return int(status_line.split()[1])
+    finally:
+        writer.close()
+        await writer.wait_closed()

@@ -148,6 +148,19 @@ class TestRetries:
         assert host.count("flaky") == 3
         assert host.count("greet") == 0
 
+    async def test_retry_interval_beyond_a_century_fails_the_instance_clearly(
+        self, engine_and_host
+    ):
+        """10**15 ms cannot be added to the clock: the instance fails, naming the option."""
+        engine, host = engine_and_host
+        instance_id = await engine.start_new("absurd_retry", None, None)
+        await engine.run_until_idle()
+
+        status = status_of(engine, instance_id)
+        assert status["runtimeStatus"] == "Failed"
+        assert "firstRetryIntervalInMilliseconds=1000000000000000" in status["output"]
+        assert host.count("explode") == 0
+
 
 class TestTimers:
     """Durable timers on the virtual clock."""

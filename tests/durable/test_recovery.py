@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from datetime import timedelta
@@ -22,11 +23,16 @@ class BlockingHost(ActivityHost):
     def __init__(self) -> None:
         super().__init__()
         self.started = asyncio.Event()
+        self.cancelled = False
 
     async def __call__(self, name: str, input_json: str) -> str:
         self.calls.append((name, input_json))
         self.started.set()
-        await asyncio.Event().wait()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
         raise AssertionError("unreachable: the activity never finishes")
 
 
@@ -75,6 +81,32 @@ class TestRecovery:
 
         assert status_of(second, instance_id)["output"] == ["Hello Tokyo!", "Hello Seattle!"]
         assert blocking.calls == [("greet", '"Tokyo"')]
+        assert second_host.calls == [("greet", "Tokyo"), ("greet", "Seattle")]
+
+    async def test_aclose_ends_activities_in_flight_and_a_restart_runs_them(
+        self, make_engine: EngineFactory, tmp_path: Path
+    ):
+        """After aclose() no activity is left to write to the store; the next engine reruns it."""
+        path = tmp_path / "hub.sqlite"
+        blocking = BlockingHost()
+        store = SqliteStore(path)
+        first, _ = make_engine(store=store, host=blocking)
+        instance_id = await first.start_new("chain", None, None)
+        runner = asyncio.create_task(first.run_until_idle())
+        async with asyncio.timeout(5):
+            await blocking.started.wait()
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+        await first.aclose()
+        store.close()
+
+        assert blocking.cancelled
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+        second, second_host = make_engine(store=SqliteStore(path))
+        second.recover()
+        await second.run_until_idle()
+        assert status_of(second, instance_id)["output"] == ["Hello Tokyo!", "Hello Seattle!"]
         assert second_host.calls == [("greet", "Tokyo"), ("greet", "Seattle")]
 
     async def test_unprocessed_start_message_is_picked_up(

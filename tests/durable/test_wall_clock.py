@@ -5,13 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devhost.durable import SqliteStore, VirtualClock, WallClock
+from devhost.durable import DurableEngine, SqliteStore, VirtualClock, WallClock
 from tests.durable.conftest import EngineFactory
-from tests.durable.harness import START
+from tests.durable.harness import ORCHESTRATORS, START
+
+
+@contextlib.asynccontextmanager
+async def scheduling(engine: DurableEngine) -> AsyncIterator[asyncio.Task[None]]:
+    """Run the engine's background scheduler for the duration of the block."""
+    scheduler = asyncio.create_task(engine.run_forever())
+    try:
+        yield scheduler
+    finally:
+        scheduler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await scheduler
 
 
 class TestWallClock:
@@ -88,23 +101,40 @@ class TestRunForever:
     ):
         """At time_scale=1000 a 60 s durable timer fires after ~60 ms, at its fireAt."""
         engine, _ = make_engine(clock=WallClock(time_scale=1000))
-        scheduler = asyncio.create_task(engine.run_forever())
-        try:
+        async with scheduling(engine):
             started = time.monotonic()
             instance_id = await engine.start_new("nap", None, "60")
             async with asyncio.timeout(10):
                 status = await engine.wait_for_completion(instance_id)
             elapsed = time.monotonic() - started
-        finally:
-            scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
 
         output = status["output"]
         woke = datetime.fromisoformat(output["woke"])
         assert status["runtimeStatus"] == "Completed"
         assert woke - datetime.fromisoformat(output["started"]) >= timedelta(seconds=60)
         assert 0.055 <= elapsed < 2.0
+
+    async def test_engine_error_in_one_instance_fails_it_and_others_carry_on(
+        self, make_engine: EngineFactory
+    ):
+        """An episode that raises inside the engine fails its instance, not the scheduler."""
+
+        def garbled(context: object) -> str:
+            return "not the SDK's state JSON"
+
+        orchestrators = {**ORCHESTRATORS, "garbled": garbled}
+        engine, _ = make_engine(clock=WallClock(), orchestrators=orchestrators)
+        async with scheduling(engine) as scheduler:
+            broken = await engine.start_new("garbled", None, None)
+            fine = await engine.start_new("chain", None, None)
+            async with asyncio.timeout(10):
+                failed = await engine.wait_for_completion(broken)
+                completed = await engine.wait_for_completion(fine)
+            assert not scheduler.done()
+
+        assert failed["runtimeStatus"] == "Failed"
+        assert "devhost durable engine error: JSONDecodeError" in failed["output"]
+        assert completed["output"] == ["Hello Tokyo!", "Hello Seattle!"]
 
     async def test_virtual_clock_cannot_run_forever(self, engine):
         """run_forever needs real time; a VirtualClock is driven with run_until_idle."""

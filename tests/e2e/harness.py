@@ -196,11 +196,16 @@ class Stack:
         return body
 
     def wait_for_end(self, operation_id: str, *, timeout: float = 30.0) -> dict[str, Any]:
-        """Poll the status endpoint until the operation has ended; its final view."""
+        """Poll until the operation has ended and its completion event arrived; its final view.
+
+        The status shows the outcome as soon as it is known, a moment before the event is
+        delivered, so both are waited for.
+        """
 
         def ended() -> dict[str, Any] | None:
             view = self.view(operation_id)
-            return view if view is not None and view["status"] in TERMINAL else None
+            done = view is not None and view["status"] in TERMINAL
+            return view if done and self.events_for(operation_id) else None
 
         return self.wait(ended, what=f"operation {operation_id} to end", timeout=timeout)
 

@@ -29,6 +29,9 @@ class TestRefusedTokens:
                 lambda arm: "Bearer not.a.token", "InvalidAuthenticationToken", id="garbage"
             ),
             pytest.param(
+                lambda arm: "Bearer caf\xe9.a.b", "InvalidAuthenticationToken", id="non-ascii"
+            ),
+            pytest.param(
                 lambda arm: "Bearer " + TokenSigner().issue("https://management.azure.com/").token,
                 "InvalidAuthenticationToken",
                 id="forged",

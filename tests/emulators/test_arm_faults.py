@@ -36,6 +36,19 @@ class TestErrorBursts:
         assert response.json()["error"]["code"] == "TooManyRequests"
         assert response.headers["Retry-After"] == "2"
 
+    def test_scripted_code_and_message_replace_the_defaults(self, arm: ArmTarget) -> None:
+        """A fault can answer as ARM refuses a caller without rights, in ARM's envelope."""
+        message = "The client does not have authorization to perform action 'write'."
+        arm.control(
+            "POST",
+            "/_emulator/faults",
+            {"status": 403, "code": "AuthorizationFailed", "message": message},
+        )
+        response = arm.put()
+        assert response.status_code == 403
+        assert response.json() == {"error": {"code": "AuthorizationFailed", "message": message}}
+        assert response.headers["x-ms-request-id"]
+
     def test_faults_are_not_applied_to_the_resource(self, arm: ArmTarget) -> None:
         """A faulted PUT stores nothing."""
         arm.control("POST", "/_emulator/faults", {"status": 500})

@@ -11,6 +11,7 @@ import pytest
 from tests.emulators.conftest import HUB, SUBSCRIPTION, ArmTarget
 
 FAILURE = {"code": "InvalidFieldType", "message": "Field 'VisitId' has an unknown type."}
+OTHER_SUBSCRIPTION = "5e0c3f8e-6a0e-4f7e-9a43-1b2c3d4e5f60"
 
 
 def resource_state(arm: ArmTarget) -> str:
@@ -62,6 +63,21 @@ class TestLocationMode:
             ("GET", 200),
         ]
 
+    def test_polling_from_another_subscription_is_404_and_counts_no_read(
+        self, arm: ArmTarget
+    ) -> None:
+        """The operation is not found under another subscription, and that read does not move
+        it on: the owner's first poll still sees it running."""
+        arm.scenario(mode="location", pollsUntilDone=2)
+        location = arm.put().headers["Location"]
+        elsewhere = location.replace(SUBSCRIPTION, OTHER_SUBSCRIPTION)
+
+        refused = arm.get(elsewhere)
+
+        assert refused.status_code == 404
+        assert refused.json()["error"]["code"] == "OperationNotFound"
+        assert [arm.get(location).status_code for _ in range(2)] == [202, 200]
+
     def test_location_reports_failure_as_the_operation_error(self, arm: ArmTarget) -> None:
         """A failed operation answers its error on the Location URL; the resource is Failed."""
         arm.scenario(mode="location", pollsUntilDone=1, finalState="Failed", error=FAILURE)
@@ -112,11 +128,12 @@ class TestAsyncOperationMode:
         assert (status["status"], status["error"]) == ("Failed", FAILURE)
         assert resource_state(arm) == "Failed"
 
-    def test_human_intervention_is_reported_as_such(self, arm: ArmTarget) -> None:
-        """HumanIntervention shows in the status resource and on the resource."""
+    def test_human_intervention_succeeds_and_shows_on_the_resource(self, arm: ArmTarget) -> None:
+        """The status resource only knows InProgress, Succeeded, Failed and Canceled: the
+        operation Succeeded and the resource's provisioningState says HumanIntervention."""
         arm.scenario(mode="async-operation", pollsUntilDone=1, finalState="HumanIntervention")
         status = arm.get(arm.put().headers["Azure-AsyncOperation"]).json()
-        assert status["status"] == "HumanIntervention"
+        assert status["status"] == "Succeeded"
         assert "error" not in status
         assert resource_state(arm) == "HumanIntervention"
 

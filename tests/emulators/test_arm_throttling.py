@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from emulators.arm.throttling import SubscriptionThrottle, TokenBucket
-from tests.emulators.conftest import ArmTarget
+from emulators.common.tokens import DEFAULT_OBJECT_ID
+from tests.emulators.conftest import SUBSCRIPTION, ArmTarget
 
 OTHER_SUBSCRIPTION = "5e0c3f8e-6a0e-4f7e-9a43-1b2c3d4e5f60"
 
@@ -89,7 +90,8 @@ class TestThrottlingOverHttp:
         assert "x-ms-ratelimit-remaining-subscription-reads" not in put.headers
 
     def test_empty_write_bucket_gives_429_with_retry_after(self, arm: ArmTarget) -> None:
-        """Once the scaled-down budget is spent, writes get TooManyRequests and when to retry."""
+        """Once the scaled-down budget is spent, writes get ARM's SubscriptionRequestsThrottled
+        naming the subscription and the caller, and when to retry."""
         arm.control("PUT", "/_emulator/throttling", {"writesPerHour": 2, "readsPerHour": 100})
         answers = [arm.put() for _ in range(3)]
         assert [a.status_code for a in answers] == [202, 202, 429]
@@ -99,8 +101,15 @@ class TestThrottlingOverHttp:
             "0",
         ]
         refused = answers[2]
-        assert refused.json()["error"]["code"] == "TooManyRequests"
-        assert 1 <= int(refused.headers["Retry-After"]) <= 1800
+        retry_after = refused.headers["Retry-After"]
+        assert 1 <= int(retry_after) <= 1800
+        assert refused.json()["error"] == {
+            "code": "SubscriptionRequestsThrottled",
+            "message": f"Number of 'write' requests for subscription '{SUBSCRIPTION}' actor "
+            f"'{DEFAULT_OBJECT_ID}' exceeded. Please try again after '{retry_after}' seconds "
+            "after additional tokens are available. Refer to https://aka.ms/arm-throttling for "
+            "additional information.",
+        }
         assert arm.get(arm.interaction_url()).status_code == 200
 
     def test_budgets_are_per_subscription(self, arm: ArmTarget) -> None:

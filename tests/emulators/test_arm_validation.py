@@ -23,6 +23,12 @@ def put_raw(
     return requests.put(url, data=data, headers=headers, timeout=TIMEOUT)
 
 
+def nested_body(depth: int) -> bytes:
+    """A PUT body whose JSON nests `depth` levels deep (`properties` is the second level)."""
+    arrays = depth - 2
+    return b'{"properties": {"extra": ' + b"[" * arrays + b"]" * arrays + b"}}"
+
+
 def assert_arm_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
     """The response is ARM's error envelope with this status and code."""
     assert response.status_code == status, response.text
@@ -168,6 +174,29 @@ class TestBody:
         """PUT without a JSON content type is 415 UnsupportedMediaType."""
         response = put_raw(arm, arm.interaction_url(), b'{"properties": {}}', content_type)
         assert_arm_error(response, 415, "UnsupportedMediaType")
+
+    @pytest.mark.parametrize(
+        "depth",
+        [
+            pytest.param(65, id="just-over-dotnet-limit"),
+            pytest.param(985, id="parses-but-too-deep-to-echo"),
+            pytest.param(100_000, id="beyond-the-parser"),
+        ],
+    )
+    def test_too_deeply_nested_json_is_invalid_request_content(
+        self, arm: ArmTarget, depth: int
+    ) -> None:
+        """JSON nested deeper than .NET's 64 levels is a 400 with ARM's headers, not a 500,
+        and the journal still lists the request."""
+        response = put_raw(arm, arm.interaction_url(), nested_body(depth))
+        error = assert_arm_error(response, 400, "InvalidRequestContent")
+        assert "nested more than 64 levels" in error["message"]
+        assert response.headers["x-ms-request-id"]
+        assert [entry["status"] for entry in arm.journal()] == [400]
+
+    def test_json_nested_64_deep_is_accepted(self, arm: ArmTarget) -> None:
+        """The deepest document .NET reads by default goes through."""
+        assert put_raw(arm, arm.interaction_url(), nested_body(64)).status_code == 202
 
     def test_json_content_type_with_charset_is_accepted(self, arm: ArmTarget) -> None:
         """Media-type parameters do not matter."""

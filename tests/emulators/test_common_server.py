@@ -172,3 +172,50 @@ class TestEmulatorServer:
         """Asking for the URL of a server that never started says so."""
         with pytest.raises(RuntimeError, match="has not been started"):
             _ = EmulatorServer(app, reset=app.reset, name="idle").url
+
+
+@pytest.fixture(name="kept_alive")
+def _kept_alive(server: EmulatorServer) -> Iterator[http.client.HTTPConnection]:
+    """A connection that has had one answer and stays open, as a client's pool keeps it."""
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
+    connection.request("GET", "/echo")
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 200
+    yield connection
+    connection.close()
+
+
+class TestStop:
+    def test_stop_closes_idle_keep_alive_connections(
+        self, server: EmulatorServer, kept_alive: http.client.HTTPConnection
+    ) -> None:
+        """A client's open keep-alive connection is closed by stop(), not left to a thread
+        that would go on serving a stopped emulator."""
+        server.stop()
+
+        assert kept_alive.sock is not None
+        kept_alive.sock.settimeout(2)
+        assert kept_alive.sock.recv(1) == b""
+
+    def test_request_on_an_old_connection_after_stop_gets_no_answer_or_traceback(
+        self,
+        server: EmulatorServer,
+        app: RecordingApp,
+        kept_alive: http.client.HTTPConnection,
+        capfd: pytest.CaptureFixture[str],
+    ) -> None:
+        """After stop() a reused connection is refused quietly and the app is not called."""
+        server.stop()
+
+        with pytest.raises((http.client.HTTPException, ConnectionError)):
+            _get_echo(kept_alive)
+
+        assert len(app.requests) == 1
+        assert "Traceback" not in capfd.readouterr().err
+
+
+def _get_echo(connection: http.client.HTTPConnection) -> http.client.HTTPResponse:
+    connection.request("GET", "/echo")
+    return connection.getresponse()

@@ -159,7 +159,8 @@ class TestPushDelivery:
         assert received[0].header("aeg-delivery-count") == "0"
 
     def test_cloud_events_go_only_to_cloud_events_subscribers(self, eventgrid, webhook):
-        """A CloudEvents subscriber receives CloudEvents; an Event Grid subscriber does not."""
+        """A CloudEvents subscriber receives each CloudEvent alone in structured mode, as Event
+        Grid delivers with batching off; an Event Grid subscriber receives none."""
         _subscribe(eventgrid, webhook.url, schema="CloudEventSchemaV1_0")
         _subscribe(eventgrid, webhook.url)
 
@@ -167,8 +168,8 @@ class TestPushDelivery:
 
         deliveries = wait_until(lambda: _deliveries(eventgrid))
         [notification] = webhook.notifications()
-        assert notification.json() == [CLOUD_EVENT]
-        assert notification.header("content-type").startswith("application/cloudevents-batch+json")
+        assert notification.json() == CLOUD_EVENT
+        assert notification.header("content-type").startswith("application/cloudevents+json")
         assert [d["subscriptionId"] for d in deliveries] == [_subscriptions(eventgrid)[0]["id"]]
 
     def test_failed_delivery_is_retried_until_the_webhook_accepts(self, eventgrid, webhook):

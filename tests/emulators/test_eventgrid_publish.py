@@ -268,6 +268,28 @@ class TestRefusals:
         assert response.status_code == 415
         assert _error(response)["code"] == "UnsupportedMediaType"
 
+    @pytest.mark.parametrize(
+        "depth",
+        [
+            pytest.param(65, id="just-over-dotnet-limit"),
+            pytest.param(985, id="parses-but-too-deep-to-deliver"),
+            pytest.param(100_000, id="beyond-the-parser"),
+        ],
+    )
+    def test_too_deeply_nested_json_is_400_and_nothing_is_stored(self, eventgrid, depth):
+        """JSON nested deeper than .NET's 64 levels is a BadRequest, never a 500."""
+        response = requests.post(
+            eventgrid.topic_endpoint,
+            data=b"[" * depth + b"]" * depth,
+            headers={"Content-Type": "application/json", **KEY},
+            timeout=5,
+        )
+
+        assert response.status_code == 400
+        assert _error(response)["code"] == "BadRequest"
+        assert "nested more than 64 levels" in _error(response)["message"]
+        assert _stored(eventgrid) == []
+
     def test_get_on_the_topic_is_405(self, eventgrid):
         """The topic endpoint only accepts POST."""
         response = requests.get(eventgrid.topic_endpoint, timeout=5)
@@ -296,6 +318,22 @@ class TestFaults:
 
         assert response.status_code == 500
         assert _error(response)["code"] == "InternalServerError"
+
+    def test_injected_fault_can_carry_its_own_code_and_message(self, eventgrid):
+        """`code` and `message` replace the defaults in Event Grid's error body."""
+        requests.post(
+            f"{eventgrid.url}/_emulator/faults",
+            json={"status": 403, "code": "Forbidden", "message": "Publishing is disabled."},
+            timeout=5,
+        )
+
+        response = _publish(eventgrid, [EVENT])
+
+        assert response.status_code == 403
+        assert (_error(response)["code"], _error(response)["message"]) == (
+            "Forbidden",
+            "Publishing is disabled.",
+        )
 
     def test_injected_status_can_carry_retry_after(self, eventgrid):
         """`retryAfter` on a fault becomes the Retry-After header of the failed publish."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -12,6 +14,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
 from emulators.common import REDACTED, TokenSigner
+from emulators.common.tokens import DEFAULT_APP_ID
 from emulators.identity import IdentityEmulator
 from tests.emulators.conftest import TIMEOUT, ArmTarget, definition
 
@@ -248,6 +251,38 @@ class TestTokenEndpoint:
         )
         assert response.status_code == 400
         assert response.json()["message"] == "Unable to load the proper Managed Identity."
+
+    def test_non_ascii_identity_header_is_401(self, identity: IdentityEmulator) -> None:
+        """A header that cannot be the secret is refused like any wrong one, not a 500."""
+        host, port = identity.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
+        connection.putrequest("GET", "/msi/token?api-version=2019-08-01&resource=r")
+        connection.putheader("X-IDENTITY-HEADER", "caf\xe9".encode("latin-1"))
+        connection.endheaders()
+        response = connection.getresponse()
+        body = json.loads(response.read())
+        connection.close()
+        assert (response.status, body["statusCode"]) == (401, 401)
+
+    @pytest.mark.parametrize(
+        ("client_id", "status"),
+        [
+            pytest.param(None, 200, id="system-assigned"),
+            pytest.param(DEFAULT_APP_ID, 200, id="system-assigned-by-client-id"),
+            pytest.param("33333333-3333-3333-3333-333333333333", 400, id="unknown"),
+        ],
+    )
+    def test_only_the_apps_own_identity_exists_by_default(
+        self, identity: IdentityEmulator, client_id: str | None, status: int
+    ) -> None:
+        """Without user-assigned identities, naming any other client id is App Service's 400."""
+        query = {"api-version": "2019-08-01", "resource": "r"}
+        if client_id is not None:
+            query["client_id"] = client_id
+        response = token_request(identity, **query)
+        assert response.status_code == status
+        if status == 400:
+            assert response.json()["message"] == "Unable to load the proper Managed Identity."
 
     def test_identity_header_is_redacted_in_the_journal(self, identity: IdentityEmulator) -> None:
         """The journal never shows the identity header's value."""

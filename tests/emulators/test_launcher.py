@@ -128,8 +128,18 @@ def _origin(url: str) -> str:
 
 
 class TestLauncher:
-    def test_starts_everything_prints_settings_and_stops_cleanly_on_ctrl_c(self, launch, tmp_path):
-        """Printed endpoints answer, storage works, and SIGINT exits 0 and frees every port."""
+    @pytest.mark.parametrize(
+        "stop_signal",
+        [
+            pytest.param(signal.SIGINT, id="ctrl-c"),
+            pytest.param(signal.SIGHUP, id="terminal-closed"),
+        ],
+    )
+    def test_starts_everything_prints_settings_and_stops_cleanly(
+        self, launch, tmp_path, stop_signal
+    ):
+        """Printed endpoints answer, storage works, and SIGINT or SIGHUP exits 0 and frees every
+        port, Azurite's (in its own session, so only the launcher can stop it) included."""
         skip_without_azurite()
         settings_file = tmp_path / "local.settings.json"
         settings_file.write_text(json.dumps({"Values": {"DEFAULT_RESOURCE_GROUP": "rg"}}))
@@ -158,7 +168,7 @@ class TestLauncher:
         written = json.loads(settings_file.read_text())["Values"]
         assert written == {"DEFAULT_RESOURCE_GROUP": "rg", **settings}
 
-        code, stderr = launcher.stop(signal.SIGINT)
+        code, stderr = launcher.stop(stop_signal)
 
         assert code == 0, stderr
         assert "Emulators running" in stderr
@@ -176,6 +186,41 @@ class TestLauncher:
         assert settings["EVENTGRID_TOPIC_KEY"] == "local-topic-key"
         assert settings["IDENTITY_HEADER"] == "local-identity-header"
         assert code == 0, stderr
+
+    def test_declared_client_id_is_the_only_user_assigned_identity(self, launch):
+        """`--client-id` names a user-assigned identity that gets tokens; others do not exist."""
+        launcher = launch(*_emulator_ports(), "--no-azurite", "--client-id", "client-a")
+        settings = launcher.settings()
+
+        statuses = [
+            requests.get(
+                settings["IDENTITY_ENDPOINT"],
+                params={"api-version": "2019-08-01", "resource": "r", "client_id": client_id},
+                headers={"X-IDENTITY-HEADER": settings["IDENTITY_HEADER"]},
+                timeout=5,
+            ).status_code
+            for client_id in ("client-a", "client-b")
+        ]
+
+        assert statuses == [200, 400]
+        assert launcher.stop()[0] == 0
+
+    def test_runs_without_pytest(self):
+        """The launcher is a development tool: it must not need the test dependencies."""
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys, emulators.__main__; print('pytest' in sys.modules)",
+            ],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+
+        assert result.stdout.strip() == "False"
 
     def test_port_in_use_exits_1_with_a_message_and_no_traceback(self, launch):
         """A taken port is reported in one line, not a stack trace."""
@@ -231,6 +276,22 @@ class TestEmulatorStack:
 
         assert [port for port in started_first if port_accepts("127.0.0.1", port)] == []
 
+    def test_failed_start_inside_with_removes_the_temporary_azurite_folder(self):
+        """`with` never calls stop() when entering fails, so start() itself cleans up."""
+        skip_without_azurite()
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            stack = EmulatorStack(azurite=True, eventgrid_port=taken.getsockname()[1])
+            assert stack.azurite is not None
+            location = stack.azurite.location
+
+            with pytest.raises(OSError, match="eventgrid emulator cannot listen"), stack:
+                pass
+
+        assert not location.exists()
+        assert not any(port_accepts("127.0.0.1", port) for port in stack.azurite.ports)
+
     def test_stop_removes_the_temporary_azurite_folder(self):
         """Azurite started by the stack without a location leaves no data behind."""
         skip_without_azurite()
@@ -269,6 +330,22 @@ class TestSettingsFile:
             **sample,
             "Values": {**sample["Values"], "ARM_ENDPOINT": "http://127.0.0.1:1"},
         }
+
+    def test_settings_file_is_replaced_never_rewritten_in_place(self, tmp_path):
+        """A reader that opened the file before the write still reads the whole old document,
+        so one polling it (scripts/run_local.py) never sees half of the new one."""
+        path = tmp_path / "local.settings.json"
+        old = json.dumps({"Values": {"ARM_ENDPOINT": "old"}})
+        path.write_text(old)
+        path.chmod(0o640)
+
+        with path.open() as reader:
+            write_settings(path, {"ARM_ENDPOINT": "new"})
+            assert reader.read() == old
+
+        assert json.loads(path.read_text())["Values"] == {"ARM_ENDPOINT": "new"}
+        assert path.stat().st_mode & 0o777 == 0o640
+        assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
     @pytest.mark.parametrize(
         "content",

@@ -12,15 +12,18 @@ from emulators.arm.store import InteractionStore
 from emulators.arm.wire import (
     OPERATION_RESULTS,
     OPERATION_STATUSES,
-    iso_utc,
     operation_path,
     operation_url,
     retry_after_headers,
 )
-from emulators.common import Clock, Request, Response, empty_response, json_response
+from emulators.common import Clock, Request, Response, empty_response, iso_utc, json_response
 
 # Ends that leave a resource to show; Failed and Canceled answer with the operation's error.
 _RESULT_WITH_RESOURCE = frozenset({"Succeeded", "HumanIntervention"})
+# The Azure-AsyncOperation status vocabulary is InProgress, Succeeded, Failed and Canceled only:
+# an operation that left its resource needing attention succeeded, and the resource's
+# provisioningState says what it needs.
+_STATUS_OF_FINAL_STATE = {"HumanIntervention": "Succeeded"}
 # Failed and Canceled are terminal client errors on the Location URL, so callers stop instead
 # of retrying as they would a 5xx.
 _FAILED_RESULT_STATUS = 400
@@ -58,7 +61,7 @@ class OperationHandlers:
                 operation.subscription, self._location, OPERATION_STATUSES, operation.id
             ),
             "name": operation.id,
-            "status": operation.status,
+            "status": _STATUS_OF_FINAL_STATE.get(operation.status, operation.status),
             "startTime": iso_utc(operation.started_at),
         }
         headers: dict[str, str] = {}
@@ -72,10 +75,7 @@ class OperationHandlers:
 
     def _poll(self, request: Request) -> tuple[Operation, InteractionRecord]:
         operation_id = request.params["operation_id"]
-        polled = self._store.poll(operation_id)
-        if (
-            polled is None
-            or polled[0].subscription.lower() != request.params["subscription"].lower()
-        ):
+        polled = self._store.poll(operation_id, request.params["subscription"])
+        if polled is None:
             raise errors.operation_not_found(operation_id)
         return polled

@@ -4,8 +4,10 @@ Functions record what they received as JSON lines under the SAMPLE_RECORD_DIR se
 can see every attempt, failed ones included, whether the host runs in-process or as a process.
 """
 
+import asyncio
 import json
 import os
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ import azure.functions as func
 from sample_blueprint import bp  # type: ignore[import-not-found]  # found via the app dir
 
 FAIL_MARKER = "fail"
+HOLD_MARKER = "hold"  # the job waits until the test creates `release` in the record dir
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(bp)
@@ -24,6 +27,14 @@ app.register_functions(bp)
 def _record(kind: str, entry: dict[str, Any]) -> None:
     with (Path(os.environ["SAMPLE_RECORD_DIR"]) / f"{kind}.jsonl").open("a") as file:
         file.write(json.dumps(entry) + "\n")
+
+
+def _wait_for_release() -> None:
+    # The path is read first: the settings leave os.environ when the host stops.
+    release = Path(os.environ["SAMPLE_RECORD_DIR"]) / "release"
+    deadline = time.monotonic() + 60
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 @app.route(route="hello/{name}", methods=["GET", "POST"])
@@ -51,6 +62,8 @@ def record_job(msg: func.QueueMessage, done: func.Out[str]) -> None:
     _record("jobs", {"id": msg.id, "body": body, "dequeue_count": msg.dequeue_count})
     if FAIL_MARKER in body:
         raise RuntimeError("marker: failing on purpose")
+    if HOLD_MARKER in body:
+        _wait_for_release()
     done.set(json.dumps({"job": body, "dequeue_count": msg.dequeue_count}))
 
 
@@ -94,6 +107,19 @@ def notify_twice(context: df.DurableOrchestrationContext):
     yield context.create_timer(fire_at)
     second = yield context.call_activity("notify", {"step": "second", "tag": options["tag"]})
     return [first, second]
+
+
+@app.activity_trigger(input_name="seconds")
+async def linger(seconds: float) -> str:
+    """Take `seconds` of real time on the host's event loop, as async activities do."""
+    await asyncio.sleep(seconds)
+    return f"lingered {seconds} s"
+
+
+@app.orchestration_trigger(context_name="context")
+def lingering(context: df.DurableOrchestrationContext):
+    """One activity that takes as many seconds as the input says."""
+    return (yield context.call_activity("linger", context.get_input()))
 
 
 @app.route(route="orchestrators/{name}", methods=["POST"])

@@ -1,0 +1,160 @@
+"""The emulators started together, as `python -m emulators` runs them and tests use them.
+
+`EmulatorStack` starts one shared `TokenSigner`, the identity, ARM and Event Grid emulators and,
+optionally, Azurite; `settings()` gives the function app's settings pointing at them. Nothing
+here needs pytest: the fixtures built on it are in `emulators.testing`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+import requests
+
+from emulators.arm import ArmEmulator
+from emulators.azurite import Azurite
+from emulators.common.server import RESET_PATH
+from emulators.common.tokens import TokenSigner
+from emulators.eventgrid import DEFAULT_TOPIC_KEY, EventGridEmulator
+from emulators.identity import IdentityEmulator
+
+DEFAULT_IDENTITY_HEADER = "local-identity-header"
+# Used when Azurite is not started here: the app then expects it on the default ports.
+DEVELOPMENT_STORAGE = "UseDevelopmentStorage=true"
+
+T = TypeVar("T")
+
+
+class _Service(Protocol):
+    def start(self) -> object: ...
+    def stop(self) -> None: ...
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the OS may hand it out again later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until(
+    condition: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.02, what: str = ""
+) -> T:
+    """Poll `condition` until it returns something truthy, and return that; bounded by `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up after {timeout} s waiting for {what or condition!r}")
+        time.sleep(interval)
+
+
+class EmulatorStack:
+    """The identity, ARM and Event Grid emulators (one signer) and optionally Azurite.
+
+    Port 0 picks a free port. With `azurite=True` and no `azurite_location`, Azurite gets a
+    temporary data folder that `stop()` removes; `azurite_ports=None` picks free ports.
+    `client_id` declares a user-assigned identity the identity emulator accepts besides the
+    system-assigned one.
+    """
+
+    def __init__(
+        self,
+        *,
+        arm_port: int = 0,
+        identity_port: int = 0,
+        eventgrid_port: int = 0,
+        azurite: bool = False,
+        azurite_location: Path | None = None,
+        azurite_ports: tuple[int, int, int] | None = None,
+        topic_key: str = DEFAULT_TOPIC_KEY,
+        identity_header: str = DEFAULT_IDENTITY_HEADER,
+        client_id: str | None = None,
+    ) -> None:
+        self.signer = TokenSigner()
+        self.identity = IdentityEmulator(
+            signer=self.signer,
+            port=identity_port,
+            identity_header=identity_header,
+            allowed_client_ids=[client_id] if client_id else None,
+        )
+        self.arm = ArmEmulator(signer=self.signer, port=arm_port)
+        self.eventgrid = EventGridEmulator(
+            signer=self.signer, port=eventgrid_port, topic_key=topic_key
+        )
+        self.azurite: Azurite | None = None
+        self._temporary_location: Path | None = None
+        if azurite:
+            if azurite_location is None:
+                azurite_location = self._temporary_location = Path(
+                    tempfile.mkdtemp(prefix="azurite-")
+                )
+            blob, queue, table = azurite_ports or (free_port(), free_port(), free_port())
+            self.azurite = Azurite(
+                location=azurite_location, blob_port=blob, queue_port=queue, table_port=table
+            )
+        self._running = ExitStack()
+
+    def start(self) -> Self:
+        """Start everything; on a failure, undo what had started (and the temporary Azurite
+        folder) and re-raise, since `with` never calls `stop()` when entering fails."""
+        with ExitStack() as starting:
+            if self._temporary_location is not None:
+                starting.callback(shutil.rmtree, self._temporary_location, ignore_errors=True)
+            for service in self._services():
+                service.start()
+                starting.callback(service.stop)
+            self._running = starting.pop_all()
+        return self
+
+    def stop(self) -> None:
+        """Stop everything that was started (in reverse order) and remove temporary data."""
+        self._running.close()
+
+    def reset(self) -> None:
+        """`POST /_emulator/reset` on every emulator: forget requests, events, faults, scenarios."""
+        for url in self.urls().values():
+            requests.post(f"{url}{RESET_PATH}", timeout=5).raise_for_status()
+
+    def urls(self) -> dict[str, str]:
+        """Base URL of each HTTP emulator, by name."""
+        return {"identity": self.identity.url, "arm": self.arm.url, "eventgrid": self.eventgrid.url}
+
+    def settings(self) -> dict[str, str]:
+        """The function app settings (local.settings.json `Values`) that use these emulators."""
+        storage = self.azurite.connection_string if self.azurite else DEVELOPMENT_STORAGE
+        return {
+            "AzureWebJobsStorage": storage,
+            "ARM_ENDPOINT": self.arm.url,
+            "IDENTITY_ENDPOINT": self.identity.endpoint,
+            "IDENTITY_HEADER": self.identity.identity_header,
+            "EVENTGRID_TOPIC_ENDPOINT": self.eventgrid.topic_endpoint,
+            "EVENTGRID_TOPIC_KEY": self.eventgrid.topic_key,
+        }
+
+    def _services(self) -> list[_Service]:
+        # Azurite first: it is the slowest and the likeliest to fail (missing npm install).
+        services: list[_Service] = [self.azurite] if self.azurite else []
+        return [*services, self.identity, self.arm, self.eventgrid]
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
