@@ -140,6 +140,19 @@ def drive(
     return run
 
 
+def expect_run(
+    answers: list[Answer],
+    calls: list[str],
+    waits: list[timedelta | None],
+    result: tuple[Outcome, str | None, str | None],
+) -> None:
+    """Drive the script and check the requests made, the waits between them and the end."""
+    run = drive(answers)
+    assert run.calls == calls
+    assert run.waits == waits
+    assert summary(run) == result
+
+
 def summary(run: Run) -> tuple[Outcome, str | None, str | None]:
     """Outcome, final provisioningState and error code of a finished run."""
     assert run.finish is not None, f"still running after {run.calls}"
@@ -869,10 +882,7 @@ class TestStatusUrlErrors:
         result: tuple[Outcome, str | None, str | None],
     ) -> None:
         """Once the status URL failed, the resource's provisioningState and errors decide."""
-        run = drive(answers)
-        assert run.calls == calls
-        assert run.waits == waits
-        assert summary(run) == result
+        expect_run(answers, calls, waits, result)
 
 
 class TestRetryAfterOnErrors:
@@ -1003,10 +1013,7 @@ class TestRetryAfterOnErrors:
         result: tuple[Outcome, str | None, str | None],
     ) -> None:
         """Retried error replies repeat the same request, share the bound, pace only retries."""
-        run = drive(answers)
-        assert run.calls == calls
-        assert run.waits == waits
-        assert summary(run) == result
+        expect_run(answers, calls, waits, result)
 
 
 class TestPollUrlTrust:
