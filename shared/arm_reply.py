@@ -23,7 +23,6 @@ KEPT_HEADERS: Final = frozenset(
         "retry-after-ms",
         "x-ms-retry-after-ms",
         "x-ms-request-id",
-        "x-ms-correlation-request-id",
         "x-ms-ratelimit-remaining-subscription-writes",
         "x-ms-ratelimit-remaining-subscription-reads",
         "date",
