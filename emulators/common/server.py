@@ -10,6 +10,7 @@ import contextlib
 import logging
 import re
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +52,15 @@ class _TrackingServer(ThreadingHTTPServer):
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (or a connection stop() shut down) is not a server fault;
+        # socketserver's default would print a traceback for it.
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            _LOG.debug("connection from %s ended: %s", client_address, error)
+            return
+        _LOG.exception("unexpected error serving %s", client_address)
 
     def close_connections(self) -> None:
         """Shut every open connection down; its handler thread then reads EOF and ends."""
