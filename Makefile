@@ -37,7 +37,7 @@ $(STAMP)/python: requirements.txt requirements-dev.txt scripts/find-python313
 	@touch $@
 
 $(STAMP)/protos: $(PROTO) $(STAMP)/python
-	$(PY) -m grpc_tools.protoc -I. --python_out=. --pyi_out=. $(PROTO)
+	$(PY) -m grpc_tools.protoc -I. --python_out=. --plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy --mypy_out=. $(PROTO)
 	@touch $@
 
 $(STAMP)/node: package.json package-lock.json

@@ -1,20 +1,22 @@
-"""Build the `azure.functions` objects the worker passes in, and turn what a function set or
-returned into what the host sends on. Pure conversions, through the SDK's own converters where
-the worker uses them."""
+"""What the host puts in an InvocationRequest for each trigger, and how it reads what comes back.
+
+Pure conversions between what the host's triggers receive (an HTTP request, a queue message,
+an event) and the worker's TypedData, following the Functions host's
+`GrpcMessageConversionExtensions` (azure-functions-host src/WebJobs.Script.Grpc/
+MessageExtensions) and the bindings' trigger metadata. The worker, not the host, turns these
+into `azure.functions` objects.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import azure.functions as func
-from azure.functions import meta
-from azure.functions.durable_functions import ActivityTriggerConverter
-from azure.functions.eventgrid import EventGridEventInConverter, EventGridEventOutConverter
-from azure.functions.queue import QueueMessageInConverter, QueueMessageOutConverter
+from devhost.rpc import function_rpc_pb2 as pb
 
 # Event Grid's publish API version, the one the SDK clients send by default.
 EVENT_GRID_API_VERSION = "2018-01-01"
@@ -27,42 +29,55 @@ class BindingValueError(ValueError):
     """A value cannot be converted for a binding; the message names the binding."""
 
 
-class Out(func.Out):  # type: ignore[misc]  # the SDK's base class is untyped
-    """The concrete `func.Out` handed to a function for each output binding."""
+@dataclass(frozen=True)
+class TriggerInput:
+    """The trigger's value and trigger metadata, as the host sends them to the worker."""
 
-    def __init__(self) -> None:
-        self._value: Any = None
-
-    def set(self, val: Any) -> None:
-        """Record the value to send once the function succeeds."""
-        self._value = val
-
-    def get(self) -> Any:
-        """The value set, or None."""
-        return self._value
+    data: pb.TypedData
+    metadata: Mapping[str, pb.TypedData] = field(default_factory=dict)
 
 
-def http_request(
+def http_trigger(
     *,
     method: str,
     url: str,
-    headers: Mapping[str, str],
-    query: Mapping[str, str],
+    headers: Iterable[tuple[str, str]],
+    query: Iterable[tuple[str, str]],
     route_params: Mapping[str, str],
     body: bytes,
-) -> func.HttpRequest:
-    """The `func.HttpRequest` of an HTTP trigger."""
-    return func.HttpRequest(
+    content_length: int | None,
+) -> TriggerInput:
+    """An HTTP request as `RpcHttp`, converted the way the Functions host converts it.
+
+    Header names are lowercased and repeated headers joined with ","; query parameters with an
+    empty value are left out and repeated ones joined with ","; the body is sent only when the
+    request has a Content-Length above 0, and as bytes, because the Python worker declares
+    RpcHttpBodyOnly and RawHttpBodyBytes (GrpcMessageConversionExtensions.ToRpcHttp).
+    """
+    query_pairs = list(query)
+    header_pairs = [(name.lower(), value) for name, value in headers]
+    http = pb.RpcHttp(
         method=method.upper(),
         url=url,
-        headers=dict(headers),
-        params=dict(query),
-        route_params=dict(route_params),
-        body=body,
+        headers=_joined(header_pairs),
+        query=_joined((name, value) for name, value in query_pairs if value != ""),
+        params=dict(route_params),
     )
+    if content_length is not None and content_length > 0:
+        http.body.bytes = body
+    # The HTTP extension's binding data (HttpTriggerAttributeBindingProvider
+    # .GetRequestBindingData): each query parameter (last value wins, `code` left out), the
+    # route values, and Query / Headers as JSON objects. The request itself is left out, as
+    # the worker declares RpcHttpTriggerMetadataRemoved.
+    last_values = {name: value for name, value in query_pairs if name != "code"}
+    metadata = {name: pb.TypedData(string=value) for name, value in last_values.items()}
+    metadata.update({name: pb.TypedData(string=value) for name, value in route_params.items()})
+    metadata["Query"] = pb.TypedData(json=json.dumps(dict(query_pairs)))
+    metadata["Headers"] = pb.TypedData(json=json.dumps(_joined(headers)))
+    return TriggerInput(data=pb.TypedData(http=http), metadata=metadata)
 
 
-def queue_message(
+def queue_trigger(
     *,
     message_id: str,
     body: bytes,
@@ -71,12 +86,17 @@ def queue_message(
     inserted_on: datetime | None,
     expires_on: datetime | None,
     next_visible_on: datetime | None,
-) -> func.QueueMessage:
-    """The queue trigger's message, built from trigger metadata by the worker's converter."""
+) -> TriggerInput:
+    """A queue message: its text, with the queue extension's trigger metadata."""
+    try:
+        data = pb.TypedData(string=body.decode("utf-8"))
+    except UnicodeDecodeError:
+        data = pb.TypedData(bytes=body)
     metadata = {
-        "Id": meta.Datum(message_id, "string"),
-        "DequeueCount": meta.Datum(dequeue_count, "int"),
-        "PopReceipt": meta.Datum(pop_receipt, "string"),
+        "Id": pb.TypedData(string=message_id),
+        "DequeueCount": pb.TypedData(json=json.dumps(dequeue_count)),
+        "PopReceipt": pb.TypedData(string=pop_receipt),
+        "QueueTrigger": data,
     }
     times = {
         "InsertionTime": inserted_on,
@@ -85,70 +105,110 @@ def queue_message(
     }
     for key, moment in times.items():
         if moment is not None:
-            metadata[key] = meta.Datum(moment.astimezone(UTC).isoformat(), "string")
-    return QueueMessageInConverter.decode(meta.Datum(body, "bytes"), trigger_metadata=metadata)
+            metadata[key] = pb.TypedData(json=json.dumps(moment.astimezone(UTC).isoformat()))
+    return TriggerInput(data=data, metadata=metadata)
 
 
-def event_grid_input(event: Mapping[str, Any]) -> func.EventGridEvent | func.CloudEvent:
-    """One delivered event as the trigger sees it; a `specversion` makes it a CloudEvent."""
-    try:
-        return EventGridEventInConverter.decode(
-            meta.Datum(json.dumps(event), "json"), trigger_metadata={}
-        )
-    except (ValueError, TypeError) as err:
-        raise BindingValueError(f"not a valid Event Grid or CloudEvents event: {err}") from err
+def event_grid_trigger(event: Mapping[str, Any]) -> TriggerInput:
+    """One delivered event as JSON, with its `data` as trigger metadata
+    (EventGridTriggerAttributeBindingProvider). The worker's converter reads only
+    TypedData.json for this trigger (azure/functions/eventgrid.py, EventGridEventInConverter),
+    and tells the Event Grid and CloudEvents schemas apart itself."""
+    metadata = {"data": pb.TypedData(json=json.dumps(event.get("data")))}
+    return TriggerInput(data=pb.TypedData(json=json.dumps(event, indent=2)), metadata=metadata)
 
 
-def activity_input(input_json: str) -> Any:
-    """The activity's argument: the orchestrator's JSON input, or the raw text if not JSON."""
-    return ActivityTriggerConverter.decode(meta.Datum(input_json, "json"), trigger_metadata={})
+def activity_trigger(input_json: str) -> TriggerInput:
+    """An activity's input as the Durable extension passes it to an out-of-process worker:
+    text, where a string input is its plain value and anything else compact JSON
+    (DurableActivityContext.GetInput(typeof(string)))."""
+    value = json.loads(input_json)
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return TriggerInput(data=pb.TypedData(string=text))
 
 
-def activity_result(value: Any) -> str:
-    """The activity's return value as the JSON text the durable extension records."""
-    return str(ActivityTriggerConverter.encode(value, expected_type=None).value)
+def orchestration_trigger(context_json: str) -> TriggerInput:
+    """One orchestrator episode: the context JSON the Durable extension sends, as text."""
+    return TriggerInput(data=pb.TypedData(string=context_json))
 
 
-def http_response(value: Any) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body for what an HTTP function returned."""
-    if value is None:
+def durable_client_input(starter_json: str) -> pb.TypedData:
+    """A `durableClient` input: the starter JSON the client SDK reads."""
+    return pb.TypedData(string=starter_json)
+
+
+def json_text(data: pb.TypedData | None) -> str:
+    """A returned value as JSON text (activity results, orchestrator state)."""
+    if data is None:
+        return "null"
+    kind = data.WhichOneof("data")
+    if kind == "json":
+        return data.json
+    if kind == "string":
+        return data.string
+    if kind is None:
+        return "null"
+    raise BindingValueError(f"expected a JSON or text value, got TypedData.{kind}")
+
+
+def http_response(data: pb.TypedData | None) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of what an HTTP function returned."""
+    if data is None or data.WhichOneof("data") is None:
         return 204, {}, b""
-    if isinstance(value, str | bytes):
-        value = func.HttpResponse(value)
-    if not isinstance(value, func.HttpResponse):
+    kind = data.WhichOneof("data")
+    if kind == "string":
+        # A function that returns str: written as it is with 200, and ASP.NET's string
+        # formatter's content type (HttpBinding.CreateResult, RawScriptResult).
+        return 200, {"Content-Type": "text/plain; charset=utf-8"}, data.string.encode()
+    if kind != "http":
         raise BindingValueError(
-            "an HTTP function must return func.HttpResponse, str or bytes, "
-            f"not {type(value).__name__}"
+            f"an HTTP function must return func.HttpResponse or str, not TypedData.{kind}"
         )
-    headers = dict(value.headers.items())
-    if not any(name.lower() == "content-type" for name in headers):
-        # What the worker does: text types carry the charset, others only the MIME type.
-        charset = f"; charset={value.charset}" if value.mimetype.startswith("text/") else ""
-        headers["Content-Type"] = value.mimetype + charset
-    return value.status_code, headers, value.get_body()
+    http = data.http
+    try:
+        status = int(http.status_code or "200")
+    except ValueError:
+        raise BindingValueError(f"invalid HTTP status code {http.status_code!r}") from None
+    return status, dict(http.headers), _body_bytes(http.body)
 
 
-def queue_output_messages(binding_name: str, value: Any) -> list[bytes]:
-    """The message bodies a `queue` output value stands for, as the worker encodes them."""
-    if isinstance(value, Mapping):
+def queue_output_messages(binding_name: str, data: pb.TypedData) -> list[bytes]:
+    """The message bodies a `queue` output value stands for."""
+    kind = data.WhichOneof("data")
+    if kind == "string":
+        return [data.string.encode()]
+    if kind == "bytes":
+        return [data.bytes]
+    if kind == "json":
+        decoded = json.loads(data.json)
+        items = decoded if isinstance(decoded, list) else [decoded]
+        # func.QueueMessage travels as {"id": ..., "body": ...}.
+        return [_queue_item_body(binding_name, item) for item in items]
+    raise BindingValueError(f"queue output {binding_name!r}: unexpected TypedData.{kind}")
+
+
+def event_grid_output_events(binding_name: str, data: pb.TypedData) -> list[dict[str, Any]]:
+    """Event Grid schema events for an `eventGrid` output value (one event or a list)."""
+    kind = data.WhichOneof("data")
+    if kind not in ("json", "string"):
         raise BindingValueError(
-            f"queue output {binding_name!r} takes str, bytes, func.QueueMessage or a list of "
-            "them; serialise a dict with json.dumps first"
+            f"eventGrid output {binding_name!r}: unexpected TypedData.{kind}; "
+            "set func.EventGridOutputEvent, a dict, a JSON string or a list of them"
         )
     try:
-        datum = QueueMessageOutConverter.encode(value, expected_type=None)
-    except NotImplementedError:
+        decoded = json.loads(data.json if kind == "json" else data.string)
+        if isinstance(decoded, str):  # a JSON string set as the value, encoded once more
+            decoded = json.loads(decoded)
+    except ValueError:
         raise BindingValueError(
-            f"queue output {binding_name!r} takes str, bytes, func.QueueMessage or a list of "
-            f"them, not {type(value).__name__}"
+            f"eventGrid output {binding_name!r}: a string value must be a JSON event or list"
         ) from None
-    if datum.type == "string":
-        return [datum.value.encode()]
-    if datum.type == "bytes":
-        return [datum.value]
-    decoded = json.loads(datum.value)
-    items = decoded if isinstance(decoded, list) else [decoded]
-    return [(item["body"] if isinstance(item, dict) else item).encode() for item in items]
+    events = decoded if isinstance(decoded, list) else [decoded]
+    if not all(isinstance(event, dict) for event in events):
+        raise BindingValueError(
+            f"eventGrid output {binding_name!r}: the JSON must be an event object or a list of them"
+        )
+    return events
 
 
 def encode_queue_text(body: bytes, *, base64_encoding: bool) -> str:
@@ -170,53 +230,36 @@ def decode_queue_text(text: str, *, base64_encoding: bool) -> bytes | None:
         return None
 
 
-def event_grid_output_events(binding_name: str, value: Any) -> list[dict[str, Any]]:
-    """Event Grid schema events for an `eventGrid` output value.
-
-    Accepts func.EventGridOutputEvent, a dict event, a JSON string of one event or of a list,
-    or a list of any of these.
-    """
-    items = value if isinstance(value, list | tuple) else [value]
-    events: list[dict[str, Any]] = []
-    for item in items:
-        if isinstance(item, func.EventGridOutputEvent):
-            encoded = EventGridEventOutConverter.encode(item, expected_type=None)
-            events.append(json.loads(encoded.value))
-        elif isinstance(item, dict):
-            events.append(item)
-        elif isinstance(item, str | bytes):
-            events.extend(_events_from_json(binding_name, item))
-        else:
-            raise BindingValueError(
-                f"eventGrid output {binding_name!r} takes func.EventGridOutputEvent, dict, a JSON "
-                f"string or a list of them, not {type(item).__name__}"
-            )
-    return events
+def typed_data_size(data: pb.TypedData | None) -> int:
+    """Size in bytes of a value on the wire, for debug logs."""
+    return 0 if data is None else data.ByteSize()
 
 
-def value_size(value: Any) -> int:
-    """Approximate size in bytes of a binding value, for debug logs."""
-    if isinstance(value, bytes | str):
-        return len(value)
-    body = getattr(value, "get_body", None)
-    if callable(body):
-        return len(body())
-    try:
-        return len(json.dumps(value, default=str))
-    except (TypeError, ValueError):
-        return len(repr(value))
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    # Repeated names are joined with "," as the host joins StringValues.
+    joined: dict[str, list[str]] = {}
+    for name, value in pairs:
+        joined.setdefault(name, []).append(value)
+    return {name: ",".join(values) for name, values in joined.items()}
 
 
-def _events_from_json(binding_name: str, text: str | bytes) -> list[dict[str, Any]]:
-    try:
-        decoded = json.loads(text)
-    except ValueError:
-        raise BindingValueError(
-            f"eventGrid output {binding_name!r}: a string value must be a JSON event or list"
-        ) from None
-    events = decoded if isinstance(decoded, list) else [decoded]
-    if not all(isinstance(e, dict) for e in events):
-        raise BindingValueError(
-            f"eventGrid output {binding_name!r}: the JSON must be an event object or a list of them"
-        )
-    return events
+def _body_bytes(body: pb.TypedData) -> bytes:
+    kind = body.WhichOneof("data")
+    if kind == "bytes":
+        return body.bytes
+    if kind == "string":
+        return body.string.encode()
+    if kind == "json":
+        return body.json.encode()
+    return b""
+
+
+def _queue_item_body(binding_name: str, item: Any) -> bytes:
+    if isinstance(item, dict) and isinstance(item.get("body"), str):
+        return str(item["body"]).encode()
+    if isinstance(item, str):
+        return item.encode()
+    raise BindingValueError(
+        f"queue output {binding_name!r} takes str, bytes, func.QueueMessage or a list of "
+        "them; serialise a dict with json.dumps first"
+    )

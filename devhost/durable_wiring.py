@@ -1,16 +1,17 @@
-"""Build the durable engine for an indexed app: its orchestrators, its activities (run through
-the invoker so their output bindings work) and a SQLite store under the state directory."""
+"""Build the durable engine for an indexed app: its orchestrators and activities (both run in
+the language worker, activities with their output bindings) and a SQLite store under the state
+directory."""
 
 from __future__ import annotations
 
 import fcntl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from devhost.durable import DurableEngine, SqliteStore, VirtualClock, WallClock
+from devhost.durable.protocol import OrchestratorRunner
 from devhost.indexing import FunctionIndex
-from devhost.logs import logged_invocation
 
 
 class StateDirInUse(RuntimeError):  # noqa: N818  # reads as the condition it reports
@@ -61,6 +62,7 @@ def open_store(state_dir: Path, task_hub: str) -> LockedStore:
 def build_engine(
     *,
     index: FunctionIndex,
+    run_orchestrator: OrchestratorRunner,
     run_activity: Callable[[str, str], Awaitable[str]],
     store: SqliteStore,
     clock: VirtualClock | WallClock,
@@ -68,24 +70,12 @@ def build_engine(
     max_concurrent_activities: int,
 ) -> DurableEngine:
     """A DurableEngine over the app's orchestrationTrigger functions."""
-    orchestrators = {
-        f.name: _logged(f.name, f.user_function) for f in index.of_trigger("orchestrationTrigger")
-    }
     return DurableEngine(
-        orchestrators=orchestrators,
+        orchestrators=[f.name for f in index.of_trigger("orchestrationTrigger")],
+        run_orchestrator=run_orchestrator,
         run_activity=run_activity,
         store=store,
         clock=clock,
         task_hub=task_hub,
         max_concurrent_activities=max_concurrent_activities,
     )
-
-
-def _logged(name: str, handle: Callable[..., str]) -> Callable[..., str]:
-    """The orchestrator handle, writing the invocation log line for each episode."""
-
-    def episode(context: Any) -> str:
-        with logged_invocation(name, "orchestrationTrigger"):
-            return handle(context=context)
-
-    return episode

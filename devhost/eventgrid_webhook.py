@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devhost.bindings import BindingValueError, event_grid_input
+from devhost.bindings import TriggerInput, event_grid_trigger
 from devhost.indexing import FunctionIndex
 from devhost.keys import presented_key_matches
 
@@ -87,7 +87,7 @@ class EventGridWebhook:
         self,
         *,
         index: FunctionIndex,
-        invoke: Callable[[str, Any], Awaitable[Any]],
+        invoke: Callable[[str, TriggerInput], Awaitable[Any]],
         function_key: str | None,
     ) -> None:
         self._functions = {f.name for f in index.of_trigger("eventGridTrigger")}
@@ -114,8 +114,8 @@ class EventGridWebhook:
                 return web.json_response({"validationResponse": parsed.code})
             if isinstance(parsed, Unsubscribe):
                 return web.Response(status=202)
-            triggers = [event_grid_input(event) for event in parsed.events]
-        except (WebhookRequestError, BindingValueError) as err:
+            triggers = [event_grid_trigger(event) for event in parsed.events]
+        except WebhookRequestError as err:
             return web.Response(status=400, text=str(err))
         outcomes = await asyncio.gather(
             *(self._invoke(name, trigger) for trigger in triggers), return_exceptions=True

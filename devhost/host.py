@@ -1,4 +1,5 @@
-"""The local Functions host: indexes the app, serves HTTP, polls queues, runs the durable engine.
+"""The local Functions host: starts the app's language worker, serves HTTP, polls queues and
+runs the durable engine. The app itself runs only in the worker process.
 
 Usable in-process (`await Host(...).start()`, or `HostThread` from synchronous tests) and from
 `python -m devhost`.
@@ -7,39 +8,39 @@ Usable in-process (`await Host(...).start()`, or `HostThread` from synchronous t
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import logging
 import os
 import socket
 from collections.abc import Callable, Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from azure.durable_functions.models.utils import http_utils
 from azure.storage.queue.aio import QueueClient
 
-from devhost.bindings import activity_input, activity_result
-from devhost.durable import DurableEngine, VirtualClock, WallClock
+from devhost.bindings import TriggerInput, activity_trigger, json_text, orchestration_trigger
+from devhost.durable import DurableEngine, OrchestratorInvocationError, VirtualClock, WallClock
 from devhost.durable_wiring import StateDirInUse, build_engine, open_store
 from devhost.http_server import create_web_app
-from devhost.indexing import FunctionIndex, load_function_index
-from devhost.invoker import Invoker
+from devhost.indexing import FunctionIndex, index_metadata
+from devhost.invoker import FunctionInvocationError, Invoker
 from devhost.keys import configured_key
 from devhost.outputs import OutputSender
 from devhost.queue_listener import QueueListener
 from devhost.queue_policy import poison_queue_name, trigger_queue_name_problem
+from devhost.rpc import function_rpc_pb2 as pb
+from devhost.rpc.worker import LanguageWorker, WorkerError
 from devhost.settings import HostConfig, load_host_config, resolve_binding_expression
 from devhost.storage import QueueClients
 
 _LOG = logging.getLogger("devhost")
 
 BIND_HOST = "127.0.0.1"
-# The Python worker's default thread pool size for synchronous functions.
-WORKER_THREADS = 16
+# The worker's setting for the v2 app's script, and its default.
+SCRIPT_FILE_SETTING = "PYTHON_SCRIPT_FILE_NAME"
+DEFAULT_SCRIPT_FILE = "function_app.py"
 # How long a stopping host lets queue invocations finish: short, so Ctrl+C feels prompt; what
 # is still running after it is released and received again.
 STOP_GRACE_SECONDS = 2.0
@@ -71,7 +72,8 @@ class Host:
         self.clock = clock if clock is not None else WallClock(time_scale)
         self.start_listeners = start_listeners
         self._explicit_key = function_key
-        self._saved_environ: dict[str, str | None] = {}
+        # What the app sees as its environment: the settings over the host's own variables.
+        self.environment = {**os.environ, **self.settings}
         self._tasks: list[asyncio.Task[None]] = []
         self._closers: list[Callable[[], object]] = []  # sync or async, run in reverse
         self._listeners: list[QueueListener] = []
@@ -80,6 +82,7 @@ class Host:
         self._index: FunctionIndex | None = None
         self._engine: DurableEngine | None = None
         self._invoker: Invoker | None = None
+        self._worker: LanguageWorker | None = None
         self._url: str | None = None
         self._config = HostConfig()
 
@@ -103,6 +106,13 @@ class Host:
         return self._index
 
     @property
+    def worker(self) -> LanguageWorker:
+        """The app's language worker process."""
+        if self._worker is None:
+            raise RuntimeError("the host has not been started")
+        return self._worker
+
+    @property
     def engine(self) -> DurableEngine:
         """The durable engine running the app's orchestrations."""
         if self._engine is None:
@@ -120,19 +130,37 @@ class Host:
             await self.stop()
             raise
 
-    async def invoke(self, function_name: str, trigger_value: Any) -> Any:
-        """Run a function with full binding handling and return its result."""
+    async def invoke(self, function_name: str, trigger: TriggerInput) -> pb.TypedData | None:
+        """Run a function in the worker with full binding handling; its `$return` value."""
         if self._invoker is None:
             raise RuntimeError("the host has not been started")
-        return await self._invoker.invoke(function_name, trigger_value)
+        return await self._invoker.invoke(function_name, trigger)
 
     async def run_activity(self, name: str, input_json: str) -> str:
         """Run activity `name` with the orchestrator's JSON input; its result as JSON text."""
+        self._require_trigger(name, "activityTrigger")
+        return json_text(await self.invoke(name, activity_trigger(input_json)))
+
+    async def run_orchestrator(self, name: str, context_json: str) -> str:
+        """Run one episode of orchestrator `name`; the SDK's state JSON text."""
+        self._require_trigger(name, "orchestrationTrigger")
+        try:
+            return json_text(await self.invoke(name, orchestration_trigger(context_json)))
+        except FunctionInvocationError as err:
+            raise OrchestratorInvocationError(str(err)) from err
+
+    async def apply_settings(self, changes: Mapping[str, str]) -> None:
+        """Change app settings while running: as in Azure, the worker restarts with them."""
+        self.settings.update(changes)
+        self.environment.update(changes)
+        await self.worker.restart(self.environment)
+
+    def _require_trigger(self, name: str, trigger_type: str) -> None:
         function = self.index[name]
-        if function.trigger_type != "activityTrigger":
-            raise ValueError(f"function {name!r} is not an activity ({function.trigger_type})")
-        result = await self.invoke(name, activity_input(input_json))
-        return activity_result(result)
+        if function.trigger_type != trigger_type:
+            raise ValueError(
+                f"function {name!r} is not an {trigger_type} ({function.trigger_type})"
+            )
 
     async def stop(self) -> None:
         """Stop listeners, the engine and the server, close clients, restore the environment.
@@ -150,6 +178,9 @@ class Host:
         if self._engine is not None:
             in_flight.append(self._engine.aclose())
         await asyncio.gather(*in_flight)
+        if self._worker is not None:
+            await self._worker.stop()
+            self._worker = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -158,27 +189,31 @@ class Host:
             if inspect.isawaitable(outcome):
                 await outcome
         self._closers.clear()
-        # The durable SDK's client session is module-global and bound to this loop; closing it
-        # lets a later host on another loop start clients (durable-protocol.md pitfall 10).
-        await http_utils._close_session()
-        self._restore_environ()
         self._started = False
 
     async def _start(self) -> None:
-        self._apply_environ()
+        environment = self.environment
         self._config = config = load_host_config(self.app_dir)
-        self._index = index = load_function_index(self.app_dir)
-        key = configured_key(self._explicit_key, os.environ)
+        key = configured_key(self._explicit_key, environment)
         sock = _bind(self.port)
         self._closers.append(sock.close)  # in case start fails before the server owns it
         self._url = f"http://{BIND_HOST}:{sock.getsockname()[1]}"
 
-        queues = QueueClients(os.environ)
+        # The worker treats a folder without the script as a v1 app and loads nothing
+        # (azure_functions_runtime handle_event.load_function_metadata); say so instead.
+        script = self.app_dir / environment.get(SCRIPT_FILE_SETTING, DEFAULT_SCRIPT_FILE)
+        if not script.is_file():
+            raise HostStartError(f"{script} not found: --app-dir must hold the app's {script.name}")
+        self._worker = worker = LanguageWorker(app_dir=self.app_dir, environment=environment)
+        try:
+            await worker.start()
+        except WorkerError as err:
+            raise HostStartError(str(err)) from None
+        self._index = index = index_metadata(worker.functions)
+
+        queues = QueueClients(environment)
         http = aiohttp.ClientSession()
-        executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="devhost-fn")
-        # Running functions are not interrupted (Python cannot); queued ones are dropped.
-        stop_executor = functools.partial(executor.shutdown, wait=False, cancel_futures=True)
-        self._closers.extend([queues.close, http.close, stop_executor])
+        self._closers.extend([queues.close, http.close])
 
         try:
             store = open_store(self.state_dir, config.hub_name)
@@ -187,6 +222,7 @@ class Host:
         self._closers.append(store.close)
         self._engine = engine = build_engine(
             index=index,
+            run_orchestrator=self.run_orchestrator,
             run_activity=self.run_activity,
             store=store,
             clock=self.clock,
@@ -195,14 +231,14 @@ class Host:
         )
         client_json = engine.client_binding_json(self._url, function_key=key)
         outputs = OutputSender(
-            settings=os.environ,
+            settings=environment,
             queues=queues,
             http=http,
             base64_queue_messages=config.queues.base64,
             on_enqueued=self._wake_listeners,
         )
         self._invoker = Invoker(
-            index=index, outputs=outputs, durable_client=lambda: client_json, executor=executor
+            index=index, worker=worker, outputs=outputs, durable_client=lambda: client_json
         )
 
         if self.start_listeners:
@@ -233,7 +269,7 @@ class Host:
         listeners = []
         for function in index.of_trigger("queueTrigger"):
             name = resolve_binding_expression(
-                str(function.trigger.get("queueName", "")), os.environ
+                str(function.trigger.get("queueName", "")), self.environment
             )
             problem = trigger_queue_name_problem(name)
             if problem:
@@ -267,27 +303,15 @@ class Host:
                 listener.wake()
 
     def _background_errors(self) -> list[str]:
-        crashes = (_crash_report(task) for task in self._tasks)
+        crashes = [_crash_report(task) for task in self._tasks]
+        if self._worker is not None:
+            crashes.append(self._worker.failure)
         return [crash for crash in crashes if crash is not None]
 
     def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
         task = asyncio.create_task(work, name=what)
         task.add_done_callback(_report_crash)
         self._tasks.append(task)
-
-    def _apply_environ(self) -> None:
-        # App code reads its settings from the environment, as under the Functions host.
-        for name, value in self.settings.items():
-            self._saved_environ.setdefault(name, os.environ.get(name))
-            os.environ[name] = value
-
-    def _restore_environ(self) -> None:
-        for name, value in self._saved_environ.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_environ.clear()
 
 
 def _bind(port: int) -> socket.socket:

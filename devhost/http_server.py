@@ -10,13 +10,16 @@ from typing import Any
 
 from aiohttp import web
 
-from devhost.bindings import BindingValueError, http_request, http_response
+from devhost.bindings import BindingValueError, TriggerInput, http_response, http_trigger
 from devhost.eventgrid_webhook import WEBHOOK_PATH, EventGridWebhook
 from devhost.indexing import FunctionIndex
 from devhost.keys import key_required, presented_key_matches
 from devhost.routes import Route, RouteTable, compile_template, split_prefix
 
 _LOG = logging.getLogger("devhost.http")
+
+Invoke = Callable[[str, TriggerInput], Awaitable[Any]]
+"""Runs a function with a trigger input and returns its `$return` TypedData."""
 
 # The Functions host accepts request bodies up to 100 MB.
 MAX_BODY_BYTES = 100 * 1024 * 1024
@@ -42,7 +45,7 @@ def create_web_app(
     index: FunctionIndex,
     route_prefix: str,
     function_key: str | None,
-    invoke: Callable[[str, Any], Awaitable[Any]],
+    invoke: Invoke,
     extra_routes: Iterable[web.AbstractRouteDef] = (),
     background_errors: Callable[[], list[str]] = list,
 ) -> web.Application:
@@ -88,7 +91,7 @@ class _FunctionRoutes:
         index: FunctionIndex,
         route_prefix: str,
         function_key: str | None,
-        invoke: Callable[[str, Any], Awaitable[Any]],
+        invoke: Invoke,
     ) -> None:
         self._index = index
         self._table = route_table(index)
@@ -110,14 +113,14 @@ class _FunctionRoutes:
             str(self._key), query=request.query, headers=request.headers
         ):
             return web.Response(status=401, text="a valid function key is required")
-        trigger = http_request(
+        trigger = http_trigger(
             method=request.method,
             url=str(request.url),
-            headers={name: ", ".join(request.headers.getall(name)) for name in request.headers},
-            # Repeated names are joined with "," as the Functions host joins StringValues.
-            query={name: ",".join(request.query.getall(name)) for name in request.query},
+            headers=request.headers.items(),
+            query=request.query.items(),
             route_params=params,
             body=await request.read(),
+            content_length=request.content_length,
         )
         try:
             result = await self._invoke(function.name, trigger)
@@ -125,6 +128,7 @@ class _FunctionRoutes:
         except Exception as err:
             if isinstance(err, BindingValueError):
                 _LOG.error("%s: %s", function.name, err)
-            # As the Functions host does: a bare 500, the details stay in the host log.
-            return web.Response(status=500, text=f"function {function.name!r} failed")
+            # As the Functions host does: 500 with an empty body, the details stay in the log
+            # (ExceptionMiddleware.Invoke).
+            return web.Response(status=500)
         return web.Response(status=status, headers=headers, body=body)

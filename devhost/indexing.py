@@ -1,21 +1,18 @@
-"""Index a v2-model app the way the Python worker does: import `function_app.py`, find its one
-FunctionRegister, call `get_functions()` once and keep each function's bindings and callable."""
+"""The app's functions as the worker reports them: each function's trigger and bindings.
+
+With worker indexing the host never imports the app: the worker indexes `function_app.py` and
+answers `FunctionsMetadataRequest` with each function's `raw_bindings` (the JSON of every
+binding). This module reads those and refuses what the local host cannot serve.
+"""
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import json
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from azure.functions.decorators.function_app import FunctionRegister
-
-SCRIPT_FILE = "function_app.py"
+from devhost.rpc import function_rpc_pb2 as pb
 
 TRIGGER_TYPES = frozenset(
     {"httpTrigger", "queueTrigger", "eventGridTrigger", "orchestrationTrigger", "activityTrigger"}
@@ -44,12 +41,11 @@ class Binding:
 
 @dataclass(frozen=True)
 class IndexedFunction:
-    """A function of the app with its trigger, other bindings and the callable the worker calls."""
+    """A function of the app with its trigger and its other bindings."""
 
     name: str
     trigger: Binding
     bindings: tuple[Binding, ...]
-    user_function: Callable[..., Any]
 
     @property
     def trigger_type(self) -> str:
@@ -65,11 +61,6 @@ class IndexedFunction:
     def inputs(self) -> tuple[Binding, ...]:
         """Input bindings other than the trigger."""
         return tuple(b for b in self.bindings if b.direction == "IN" and b is not self.trigger)
-
-    @property
-    def is_async(self) -> bool:
-        """Whether the callable is a coroutine function (awaited on the host loop)."""
-        return inspect.iscoroutinefunction(self.user_function)
 
 
 @dataclass(frozen=True)
@@ -94,74 +85,20 @@ class FunctionIndex:
         return [f for _, f in sorted(self.functions.items()) if f.trigger_type == trigger_type]
 
 
-def load_function_index(app_dir: Path) -> FunctionIndex:
-    """Import `<app_dir>/function_app.py` afresh and index its functions."""
-    module = import_function_app(app_dir)
-    return index_module(module)
+def index_metadata(functions: Mapping[str, pb.RpcFunctionMetadata]) -> FunctionIndex:
+    """The index of what the worker loaded, by function name."""
+    return FunctionIndex(functions={name: _index_function(f) for name, f in functions.items()})
 
 
-def import_function_app(app_dir: Path) -> ModuleType:
-    """Execute function_app.py as the module `function_app`, with app_dir importable.
-
-    Each call executes the file again, so each host gets its own app object; modules the app
-    imports stay cached by Python as usual.
-    """
-    script = app_dir / SCRIPT_FILE
-    if not script.is_file():
-        raise IndexingError(f"{script} not found: --app-dir must hold the app's {SCRIPT_FILE}")
-    app_path = str(app_dir.resolve())
-    if app_path not in sys.path:
-        sys.path.insert(0, app_path)
-    spec = importlib.util.spec_from_file_location("function_app", script)
-    if spec is None or spec.loader is None:  # cannot happen for a .py path; keeps mypy sure
-        raise IndexingError(f"{script} cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["function_app"] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as err:
-        raise IndexingError(f"importing {script} failed: {type(err).__name__}: {err}") from err
-    return module
-
-
-def index_module(module: ModuleType) -> FunctionIndex:
-    """Index the single FunctionRegister found at the top level of `module`."""
-    registers = [
-        (name, value) for name, value in vars(module).items() if isinstance(value, FunctionRegister)
-    ]
-    if len(registers) != 1:
-        found = ", ".join(name for name, _ in registers) or "none"
-        raise IndexingError(
-            f"{module.__file__} must define exactly one FunctionApp (or DFApp) at top level; "
-            f"found {len(registers)}: {found}"
-        )
-    app = registers[0][1]
-    try:
-        functions = app.get_functions()  # may be called only once per app object
-    except ValueError as err:
-        raise IndexingError(f"the app's functions are invalid: {err}") from err
-    indexed = [_index_function(f) for f in functions]
-    return FunctionIndex(functions={f.name: f for f in indexed})
-
-
-def _index_function(function: Any) -> IndexedFunction:
-    name = function.get_function_name()
-    bindings = tuple(_binding(json.loads(raw)) for raw in function.get_raw_bindings())
+def _index_function(metadata: pb.RpcFunctionMetadata) -> IndexedFunction:
+    name = metadata.name
+    bindings = tuple(_binding(json.loads(raw)) for raw in metadata.raw_bindings)
     triggers = [b for b in bindings if b.type.endswith("Trigger")]
     if len(triggers) != 1:
         raise IndexingError(f"function {name!r} must have exactly one trigger")
     trigger = triggers[0]
     _check_supported(name, trigger, bindings)
-    if trigger.type == "orchestrationTrigger" and trigger.name != "context":
-        # The SDK's handle takes a parameter named `context` and is called by binding name.
-        raise IndexingError(
-            f"orchestrator {name!r}: context_name must be 'context', not {trigger.name!r}"
-        )
-    user_function = function.get_user_function()
-    _check_parameters(name, user_function, bindings)
-    return IndexedFunction(
-        name=name, trigger=trigger, bindings=bindings, user_function=user_function
-    )
+    return IndexedFunction(name=name, trigger=trigger, bindings=bindings)
 
 
 def _binding(raw: Mapping[str, Any]) -> Binding:
@@ -186,22 +123,3 @@ def _check_supported(name: str, trigger: Binding, bindings: tuple[Binding, ...])
                 f"function {name!r}: {b.direction.lower()} binding {b.name!r} of type {b.type!r} "
                 f"is not supported by the local host (supported: {', '.join(sorted(supported))})"
             )
-
-
-def _check_parameters(
-    name: str, user_function: Callable[..., Any], bindings: tuple[Binding, ...]
-) -> None:
-    # The worker calls by binding name, so every required parameter needs a binding.
-    bound = {b.name for b in bindings}
-    unbound = [
-        p.name
-        for p in inspect.signature(user_function).parameters.values()
-        if p.name not in bound
-        and p.default is inspect.Parameter.empty
-        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    ]
-    if unbound:
-        raise IndexingError(
-            f"function {name!r}: parameter(s) {', '.join(unbound)} have no binding "
-            "(the local host does not inject func.Context)"
-        )

@@ -1,79 +1,86 @@
-"""Call a user function the way the worker does: keyword arguments by binding name, `func.Out`
-for each output, the durable client JSON for `durableClient` inputs; then deliver its outputs."""
+"""Run a function in the language worker and deliver its output bindings, as the host does."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
+import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from devhost.bindings import Out, value_size
-from devhost.indexing import FunctionIndex, IndexedFunction
+from devhost.bindings import TriggerInput, durable_client_input, typed_data_size
+from devhost.indexing import FunctionIndex
 from devhost.logs import logged_invocation
 from devhost.outputs import OutputSender
+from devhost.rpc import function_rpc_pb2 as pb
+from devhost.rpc.worker import LanguageWorker
 
 _LOG = logging.getLogger("devhost.invoker")
 
 RETURN = "$return"
 
 
+class FunctionInvocationError(RuntimeError):
+    """The function raised (or the worker refused its input); the message is the worker's."""
+
+
 class Invoker:
-    """Runs functions of one index: sync ones in a thread pool, async ones on the host loop."""
+    """Sends invocations of one app's functions to its worker."""
 
     def __init__(
         self,
         *,
         index: FunctionIndex,
+        worker: LanguageWorker,
         outputs: OutputSender,
         durable_client: Callable[[], str],
-        executor: ThreadPoolExecutor,
     ) -> None:
         self._index = index
+        self._worker = worker
         self._outputs = outputs
         self._durable_client = durable_client
-        self._executor = executor
 
-    async def invoke(self, function_name: str, trigger_value: Any) -> Any:
-        """Run the function with `trigger_value` bound to its trigger and return its result.
+    async def invoke(self, function_name: str, trigger: TriggerInput) -> pb.TypedData | None:
+        """Run the function with `trigger` and return its `$return` value, if any.
 
         Output bindings are delivered only when the function succeeds; a failed delivery fails
-        the invocation. The function's own exception propagates unchanged.
+        the invocation. A function that raised fails with FunctionInvocationError; a worker
+        that died during the call fails it with WorkerExited.
         """
         function = self._index[function_name]
         with logged_invocation(function.name, function.trigger_type):
-            return await self._run(function, trigger_value)
-
-    async def _run(self, function: IndexedFunction, trigger_value: Any) -> Any:
-        kwargs: dict[str, Any] = {function.trigger.name: trigger_value}
-        outs = {b.name: Out() for b in function.outputs if b.name != RETURN}
-        kwargs.update(outs)
-        for binding in function.inputs:
-            if binding.type == "durableClient":
-                kwargs[binding.name] = self._durable_client()
-        _LOG.debug(
-            "%s: trigger %r, %d bytes",
-            function.name,
-            function.trigger.name,
-            value_size(trigger_value),
-        )
-        if function.is_async:
-            result = await function.user_function(**kwargs)
-        else:
-            loop = asyncio.get_running_loop()
-            call = functools.partial(function.user_function, **kwargs)
-            result = await loop.run_in_executor(self._executor, call)
-        for binding in function.outputs:
-            value = result if binding.name == RETURN else outs[binding.name].get()
-            if value is not None:
-                _LOG.debug(
-                    "%s: output %r (%s), %d bytes",
-                    function.name,
-                    binding.name,
-                    binding.type,
-                    value_size(value),
-                )
-            await self._outputs.send(binding, value)
-        return result
+            request = pb.InvocationRequest(
+                invocation_id=str(uuid.uuid4()),
+                input_data=[pb.ParameterBinding(name=function.trigger.name, data=trigger.data)],
+                trigger_metadata=dict(trigger.metadata),
+            )
+            for binding in function.inputs:
+                if binding.type == "durableClient":
+                    request.input_data.append(
+                        pb.ParameterBinding(
+                            name=binding.name, data=durable_client_input(self._durable_client())
+                        )
+                    )
+            _LOG.debug(
+                "%s: trigger %r, %d bytes",
+                function.name,
+                function.trigger.name,
+                typed_data_size(trigger.data),
+            )
+            response = await self._worker.invoke(function.name, request)
+            if response.result.status != pb.StatusResult.Success:
+                reason = response.result.exception.message or "the function failed"
+                raise FunctionInvocationError(reason)
+            values = {output.name: output.data for output in response.output_data}
+            for binding in function.outputs:
+                if binding.name == RETURN or binding.type == "http":
+                    continue
+                value = values.get(binding.name)
+                if value is not None and value.WhichOneof("data") is not None:
+                    _LOG.debug(
+                        "%s: output %r (%s), %d bytes",
+                        function.name,
+                        binding.name,
+                        binding.type,
+                        typed_data_size(value),
+                    )
+                    await self._outputs.send(binding, value)
+            return response.return_value if response.HasField("return_value") else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -16,6 +15,7 @@ from devhost.bindings import (
     queue_output_messages,
 )
 from devhost.indexing import Binding
+from devhost.rpc import function_rpc_pb2 as pb
 from devhost.settings import resolve_binding_expression
 from devhost.storage import QueueClients
 
@@ -47,16 +47,14 @@ class OutputSender:
         self._base64 = base64_queue_messages
         self._on_enqueued = on_enqueued
 
-    async def send(self, binding: Binding, value: Any) -> None:
-        """Deliver `value` for `binding`; None means the function set nothing."""
-        if value is None:
-            return
+    async def send(self, binding: Binding, value: pb.TypedData) -> None:
+        """Deliver what the worker returned for `binding`."""
         if binding.type == "queue":
             await self._send_queue(binding, value)
         elif binding.type == "eventGrid":
             await self._send_event_grid(binding, value)
 
-    async def _send_queue(self, binding: Binding, value: Any) -> None:
+    async def _send_queue(self, binding: Binding, value: pb.TypedData) -> None:
         name = resolve_binding_expression(binding.get("queueName", ""), self._settings)
         queue = await self._queues.existing_queue(binding.get("connection"), name)
         for body in queue_output_messages(binding.name, value):
@@ -64,7 +62,7 @@ class OutputSender:
         # Lets a listener on the same queue poll now, as the extension's queue watcher does.
         self._on_enqueued(name)
 
-    async def _send_event_grid(self, binding: Binding, value: Any) -> None:
+    async def _send_event_grid(self, binding: Binding, value: pb.TypedData) -> None:
         events = event_grid_output_events(binding.name, value)
         if not events:
             return

@@ -14,7 +14,7 @@ from azure.core.exceptions import AzureError
 from azure.storage.queue import QueueMessage as StoredMessage
 from azure.storage.queue.aio import QueueClient
 
-from devhost.bindings import decode_queue_text, queue_message
+from devhost.bindings import TriggerInput, decode_queue_text, queue_trigger
 from devhost.queue_policy import (
     MIN_POLLING_INTERVAL,
     AfterFailure,
@@ -43,7 +43,7 @@ class QueueListener:
         queue: QueueClient,
         poison_queue: Callable[[], Awaitable[QueueClient]],
         options: QueueOptions,
-        invoke: Callable[[str, Any], Awaitable[Any]],
+        invoke: Callable[[str, TriggerInput], Awaitable[Any]],
     ) -> None:
         self.function_name = function_name
         self.queue_name: str = queue.queue_name
@@ -143,7 +143,7 @@ class QueueListener:
             reason = "is not valid base64" if body is None else "was already dequeued too often"
             await self._move_to_poison(stored, f"Message {stored.id} {reason}")
             return
-        trigger = queue_message(
+        trigger = queue_trigger(
             message_id=stored.id,
             body=body,
             dequeue_count=dequeue_count,

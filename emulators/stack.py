@@ -46,7 +46,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def wait_until(
+def wait_until[T](
     condition: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.02, what: str = ""
 ) -> T:
     """Poll `condition` until it returns something truthy, and return that; bounded by `timeout`."""

@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    JsonValue,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 # Headers the polling decisions or the status view need; everything else is dropped.
 KEPT_HEADERS: Final = frozenset(
@@ -32,6 +39,16 @@ KEPT_HEADERS: Final = frozenset(
 EXCERPT_CHARS: Final = 500
 # ARM nests `details` one or two levels deep; deeper nesting is noise that would bloat state.
 MAX_ERROR_DEPTH: Final = 3
+# An error travels in the orchestration's custom status, which the Durable extension caps at
+# 16 KB of UTF-16 (8,192 code units); past it SetCustomStatus throws and the orchestration fails
+# without its completion event. Every ArmError is therefore bounded, whatever ARM sent: each
+# text field is cut, at most MAX_DETAILS details are kept per level, and the whole error is
+# kept within ERROR_BUDGET_UTF16 code units by dropping details, then cutting the message.
+MAX_CODE_CHARS: Final = 100
+MAX_MESSAGE_CHARS: Final = 1_000
+MAX_TARGET_CHARS: Final = 200
+MAX_DETAILS: Final = 5
+ERROR_BUDGET_UTF16: Final = 3_000
 GENERIC_ERROR_CODE: Final = "HttpError"
 TRANSPORT_ERROR_CODE: Final = "TransportError"
 
@@ -90,6 +107,29 @@ class ArmError(BaseModel):
     details: list[ArmError] = []
     status: int | None = None
 
+    @field_validator("code", "message", "target", mode="before")
+    @classmethod
+    def _cut_text(cls, value: object, info: ValidationInfo) -> object:
+        limits = {"code": MAX_CODE_CHARS, "message": MAX_MESSAGE_CHARS, "target": MAX_TARGET_CHARS}
+        return _cut(value, limits[str(info.field_name)]) if isinstance(value, str) else value
+
+    @field_validator("details", mode="before")
+    @classmethod
+    def _keep_first_details(cls, value: object) -> object:
+        return value[:MAX_DETAILS] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _fit_budget(self) -> ArmError:
+        # The model is frozen and `ArmError(...)` keeps `self`, so the validator shrinks it in
+        # place (pydantic ignores another instance returned from here on __init__).
+        while utf16_units(self) > ERROR_BUDGET_UTF16 and self.details:
+            object.__setattr__(self, "details", self.details[:-1])
+        excess = utf16_units(self) - ERROR_BUDGET_UTF16
+        if excess > 0:
+            keep = max(0, len(self.message) - excess - 1)
+            object.__setattr__(self, "message", _cut(self.message, keep))
+        return self
+
     @classmethod
     def from_reply(cls, reply: ArmReply) -> ArmError | None:
         """The error a reply carries; None for a success without an error envelope."""
@@ -118,6 +158,16 @@ class ArmError(BaseModel):
             + (f": {shown}" if shown else " and no error body."),
             status=reply.status,
         )
+
+
+def utf16_units(error: ArmError) -> int:
+    """The error's JSON size as the Durable extension measures custom status: UTF-16 units."""
+    text = json.dumps(error.model_dump(mode="json"), ensure_ascii=False)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
 def keep_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -217,7 +217,7 @@ def _retry_after(response: requests.Response) -> float:
         return DEFAULT_POLL_INTERVAL_SECONDS
 
 
-def _quietly(read: Callable[[], T]) -> T | None:
+def _quietly[T](read: Callable[[], T]) -> T | None:
     """`read()`, or None when the local topic does not answer for a moment."""
     try:
         return read()

@@ -12,6 +12,7 @@ from devhost.durable.errors import (
     InstanceStillRunning,
     UnknownOrchestrator,
 )
+from devhost.durable.protocol import OrchestratorInvocationError, OrchestratorRunner
 from devhost.durable.store import SqliteStore
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "InstanceNotFound",
     "InstanceNotRunning",
     "InstanceStillRunning",
+    "OrchestratorInvocationError",
+    "OrchestratorRunner",
     "SqliteStore",
     "UnknownOrchestrator",
     "VirtualClock",

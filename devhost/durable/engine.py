@@ -1,10 +1,10 @@
 """The durable engine: drives orchestrations episode by episode, with activities and timers.
 
 It plays the part of the Durable extension and DTFx for azure-functions-durable 1.x
-orchestrators. Everything runs on one event loop: episodes call the SDK handle inline
-(orchestrator code is replay-safe and quick), activities run as asyncio tasks. Every state
-change is committed to the store before the work it enables starts, so `recover()` on a new
-engine resumes from the store after a crash.
+orchestrators. Everything runs on one event loop: episodes and activities are asyncio tasks
+awaiting their runners, at most one episode per instance at a time. Every state change is
+committed to the store before the work it enables starts, so `recover()` on a new engine
+resumes from the store after a crash.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import json
 import logging
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from devhost.durable import client_binding, history
@@ -40,10 +40,12 @@ from devhost.durable.errors import (
     UnknownOrchestrator,
 )
 from devhost.durable.protocol import (
-    OrchestratorHandle,
+    OrchestratorInvocationError,
     OrchestratorOutcome,
+    OrchestratorRunner,
     build_context,
-    invoke_orchestrator,
+    parse_failure,
+    parse_state,
 )
 from devhost.durable.records import (
     ACTIVE_STATUSES,
@@ -68,29 +70,47 @@ ActivityRunner = Callable[[str, str], Awaitable[str]]
 
 _WorkKey = tuple[str, str, int]
 
+# When an invocation breaks (not the function: the worker), the extension throws
+# SessionAbortedException ("This will abort the execution and cause the message to go back
+# onto the queue for re-processing": DurableTaskExtension.OrchestrationMiddleware and
+# OutOfProcMiddleware.CallOrchestratorAsync in Azure/azure-functions-durable-extension,
+# src/WebJobs.Extensions.DurableTask/). DTFx's WorkItemDispatcher.ProcessWorkItemAsync then
+# abandons the work item, and Azure Storage hides its messages for 2^DequeueCount seconds, at
+# most 600 (Azure/durabletask, src/DurableTask.Core/WorkItemDispatcher.cs and
+# src/DurableTask.AzureStorage/Messaging/TaskHubQueue.cs AbandonMessageAsync).
+_MAX_ABANDON_DELAY_S = 600
+
 
 class DurableEngine:
     """A local durable backend speaking the SDK's JSON replay protocol."""
 
     def __init__(
         self,
-        orchestrators: Mapping[str, OrchestratorHandle],
+        orchestrators: Collection[str],
+        run_orchestrator: OrchestratorRunner,
         run_activity: ActivityRunner,
         store: SqliteStore,
         clock: Clock,
         task_hub: str = "TestHubName",
         max_concurrent_activities: int = 4,
     ) -> None:
-        """Wire the engine; call `recover()` when `store` holds work from an earlier run."""
+        """Wire the engine; call `recover()` when `store` holds work from an earlier run.
+
+        `orchestrators` names the orchestrator functions `run_orchestrator` can run.
+        """
         if max_concurrent_activities < 1:
             raise ValueError("max_concurrent_activities must be at least 1")
         self.task_hub = task_hub
         self.clock = clock
-        self._orchestrators = dict(orchestrators)
+        self._orchestrators = frozenset(orchestrators)
+        self._run_orchestrator = run_orchestrator
         self._run_activity = run_activity
         self._store = store
         self._slots = asyncio.Semaphore(max_concurrent_activities)
         self._ready: dict[str, None] = {}  # an ordered set of instances with messages
+        self._episodes: dict[str, asyncio.Task[None]] = {}
+        self._abandoned: dict[str, int] = {}  # consecutive broken invocations per instance
+        self._retry_at: dict[str, datetime] = {}  # when an abandoned episode runs again
         self._queued: dict[_WorkKey, ActivityWorkItem] = {}
         self._in_flight: dict[_WorkKey, asyncio.Task[None]] = {}
         self._timers: dict[_WorkKey, PendingTimer] = {}
@@ -114,10 +134,12 @@ class DurableEngine:
         with self._store.transaction():
             existing = self._store.get_instance(instance_id)
             if existing is not None:
+                # OverridableExistingInstanceStates defaults to NonRunningStates; the text is
+                # Azure Storage's (AzureStorageOrchestrationService.CreateTaskOrchestrationAsync).
                 if existing.runtime_status in ACTIVE_STATUSES:
                     raise InstanceExists(
-                        f"An orchestration instance with id '{instance_id}' is already "
-                        f"{existing.runtime_status}."
+                        f"An Orchestration instance with the status {existing.runtime_status} "
+                        "already exists."
                     )
                 self._store.delete_instance(instance_id)
             self._store.put_instance(
@@ -270,21 +292,25 @@ class DurableEngine:
     async def run_until_idle(self, until: datetime | None = None) -> None:
         """Run episodes and activities; when only timers remain, move time to the next one.
 
-        Stops when nothing is pending, or before firing a timer due after `until`; with
-        `until` the clock is left at `until` (a VirtualClock jumps, a WallClock waits).
+        Stops when nothing is pending, or before firing a timer (or retrying an abandoned
+        episode) due after `until`; with `until` the clock is left at `until` (a VirtualClock
+        jumps, a WallClock waits).
         """
         while True:
             await self._drain()
-            timer = self._next_timer()
-            if timer is None or (until is not None and timer.fire_at > until):
+            due = self._next_due()
+            if due is None or (until is not None and due > until):
                 break
-            await self.clock.sleep_until(timer.fire_at)
-            self._fire_due_timers()
+            await self.clock.sleep_until(due)
+            self._release_due_work()
         if until is not None:
             await self.clock.sleep_until(until)
 
     async def run_forever(self) -> None:
-        """Serve as the host's background scheduler (WallClock); cancel the task to stop."""
+        """Serve as the host's background scheduler (WallClock); cancel the task to stop.
+
+        Episodes and activities it started keep running until `aclose()`.
+        """
         clock = self.clock
         if not isinstance(clock, WallClock):
             raise TypeError(
@@ -293,11 +319,8 @@ class DurableEngine:
         while True:
             self._wake.clear()
             self._step()
-            if self._ready:
-                await asyncio.sleep(0)  # let HTTP handlers and activities have a turn
-                continue
-            timer = self._next_timer()
-            timeout = None if timer is None else clock.real_seconds_until(timer.fire_at)
+            due = self._next_due()
+            timeout = None if due is None else clock.real_seconds_until(due)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -325,56 +348,81 @@ class DurableEngine:
         self._wake.set()
 
     async def _drain(self) -> None:
-        """Run until no episode is runnable and no activity is in flight."""
+        """Run until no episode can start and no episode or activity is in flight."""
         while True:
+            self._wake.clear()
             self._step()
-            if self._ready:
-                await asyncio.sleep(0)  # stay responsive to HTTP handlers and activities
-                continue
-            if not self._in_flight:
+            if not self._episodes and not self._in_flight:
                 return
-            await asyncio.wait(list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
+            await self._wake.wait()  # set when a task ends or a client adds work
 
     async def aclose(self) -> None:
-        """Cancel the activities in flight and wait until they have ended.
+        """Cancel the episodes and activities in flight and wait until they have ended.
 
         Call it after stopping the scheduler and before closing the store. A cancelled
-        activity's work item stays in the store, so `recover()` runs it again (at least once).
+        episode commits nothing and a cancelled activity's work item stays in the store, so
+        `recover()` runs them again (activities at least once).
         """
-        tasks = list(self._in_flight.values())
+        tasks = [*self._episodes.values(), *self._in_flight.values()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _step(self) -> None:
-        """One round of scheduling: fire due timers, run ready episodes, launch activities."""
-        self._fire_due_timers()
-        self._run_ready_episodes()
+        """One round of scheduling: release due work, start episodes, launch activities."""
+        self._release_due_work()
+        self._launch_episodes()
         self._launch_activities()
 
-    def _run_ready_episodes(self) -> None:
+    def _launch_episodes(self) -> None:
         for instance_id in list(self._ready):
+            # One episode per instance; messages that arrive meanwhile wait for the next.
+            if instance_id in self._episodes or instance_id in self._retry_at:
+                continue
             del self._ready[instance_id]
-            try:
-                self._run_episode(instance_id)
-            except Exception as exc:
-                # A bug or a broken handle in one instance must not stop every other one.
-                _LOG.exception("Engine error in an episode of orchestration %s", instance_id)
-                self._fail_after_engine_error(instance_id, exc)
+            task = asyncio.create_task(self._episode(instance_id), name=f"episode {instance_id}")
+            self._episodes[instance_id] = task
+            task.add_done_callback(functools.partial(self._episode_done, instance_id))
+
+    def _episode_done(self, instance_id: str, _task: asyncio.Task[None]) -> None:
+        del self._episodes[instance_id]
+        self._wake.set()
 
     # Episodes
 
-    def _run_episode(self, instance_id: str) -> None:
+    async def _episode(self, instance_id: str) -> None:
         record = self._store.get_instance(instance_id)
         if record is None or record.runtime_status not in ACTIVE_STATUSES:
             return
         batch = select_batch(self._store.messages(instance_id))
         if not batch:
             return
+        try:
+            await self._run_episode(record, batch)
+        except Exception as exc:
+            # A bug or a broken orchestrator state in one instance must not stop the others.
+            _LOG.exception("Engine error in an episode of orchestration %s", instance_id)
+            self._fail_after_engine_error(record, exc)
+
+    async def _run_episode(self, record: InstanceRecord, batch: list[InboxMessage]) -> None:
+        instance_id = record.instance_id
         now = self.clock.now()
         fresh = [history.orchestrator_started(now), *(message.event for message in batch)]
         past = [history.as_played(event) for event in self._store.load_history(instance_id)]
-        outcome = self._invoke(record, [*past, *fresh])
+        context_json = build_context(instance_id, record.input, [*past, *fresh])
+        if record.name not in self._orchestrators:
+            error = f"No orchestrator named '{record.name}' is registered with this engine."
+            outcome = OrchestratorOutcome(False, (), None, None, error)
+        else:
+            try:
+                state_json = await self._run_orchestrator(record.name, context_json)
+            except OrchestratorInvocationError as exc:
+                outcome = parse_failure(exc.message)
+            except Exception as exc:
+                self._abandon(record, exc)
+                return
+            else:
+                outcome = parse_state(state_json)
         plan = plan_episode(
             instance_id=instance_id,
             execution_id=record.execution_id,
@@ -393,12 +441,23 @@ class DurableEngine:
         )
         self._commit_episode(record, batch, fresh, plan, now)
 
-    def _invoke(self, record: InstanceRecord, events: list[HistoryEvent]) -> OrchestratorOutcome:
-        handle = self._orchestrators.get(record.name)
-        if handle is None:
-            error = f"No orchestrator named '{record.name}' is registered with this engine."
-            return OrchestratorOutcome(False, (), None, None, error)
-        return invoke_orchestrator(handle, build_context(record.instance_id, record.input, events))
+    def _abandon(self, record: InstanceRecord, exc: Exception) -> None:
+        """Leave the batch in the inbox and run the episode again after a backoff."""
+        instance_id = record.instance_id
+        if self._store.get_instance(instance_id) != record:
+            return  # ended or started afresh meanwhile: the batch is gone or not its to retry
+        attempts = self._abandoned.get(instance_id, 0) + 1
+        self._abandoned[instance_id] = attempts
+        delay = min(2**attempts, _MAX_ABANDON_DELAY_S)
+        self._retry_at[instance_id] = self.clock.now() + timedelta(seconds=delay)
+        _LOG.warning(
+            "Episode of orchestration %s abandoned (the orchestrator invocation broke: "
+            "%s: %s); retrying in %d s",
+            instance_id,
+            type(exc).__name__,
+            exc,
+            delay,
+        )
 
     def _commit_episode(
         self,
@@ -422,6 +481,11 @@ class DurableEngine:
             replay=plan.replay,
         )
         with self._store.transaction():
+            if self._store.get_instance(instance_id) != record:
+                # Terminated, purged or started afresh while the episode ran: its result
+                # belongs to an execution that is over.
+                _LOG.info("Orchestration %s changed during an episode; result dropped", instance_id)
+                return
             self._store.delete_messages(message.message_id for message in batch)
             if isinstance(result, ContinuedAsNew):
                 # Events raised meanwhile belong to the new execution; nothing else does.
@@ -438,8 +502,6 @@ class DurableEngine:
                 )
             elif isinstance(result, StillRunning):
                 self._store.append_history(instance_id, events)
-                for timer_id in plan.canceled_timer_ids:
-                    self._store.remove_timer(instance_id, record.execution_id, timer_id)
                 for item in plan.activities:
                     self._store.add_activity(item)
                 for timer in plan.timers:
@@ -451,6 +513,7 @@ class DurableEngine:
                 self._store.drop_pending_work(instance_id)
                 updated = replace(updated, runtime_status=status, output=output)
             self._store.put_instance(updated)
+        self._abandoned.pop(instance_id, None)
         self._apply_to_queues(record, plan)
         if self._store.messages(instance_id):
             self._ready[instance_id] = None
@@ -461,8 +524,6 @@ class DurableEngine:
         if not isinstance(plan.result, StillRunning):
             self._forget_work(record.instance_id)
             return
-        for timer_id in plan.canceled_timer_ids:
-            self._timers.pop((record.instance_id, record.execution_id, timer_id), None)
         for item in plan.activities:
             self._queued[_activity_key(item)] = item
         for timer in plan.timers:
@@ -479,22 +540,21 @@ class DurableEngine:
                 "Orchestration %s (%s) failed: %s", after.instance_id, after.name, after.output
             )
 
-    def _fail_after_engine_error(self, instance_id: str, exc: Exception) -> None:
+    def _fail_after_engine_error(self, record: InstanceRecord, exc: Exception) -> None:
         """Commit the instance as Failed: its episode raised outside the orchestrator's code."""
         now = self.clock.now()
         with self._store.transaction():
-            record = self._store.get_instance(instance_id)
-            if record is None or record.runtime_status not in ACTIVE_STATUSES:
-                return
+            if self._store.get_instance(record.instance_id) != record:
+                return  # the execution ended or changed meanwhile; nothing to fail
             message = f"devhost durable engine error: {type(exc).__name__}: {exc}"
             status, output = _final_status(record.name, Failed(message))
-            self._store.drop_pending_work(instance_id)
+            self._store.drop_pending_work(record.instance_id)
             self._store.append_history(
-                instance_id, [history.execution_completed(status.value, output, now)]
+                record.instance_id, [history.execution_completed(status.value, output, now)]
             )
             updated = replace(record, runtime_status=status, output=output, last_updated_time=now)
             self._store.put_instance(updated)
-        self._forget_work(instance_id)
+        self._forget_work(record.instance_id)
         self._log_transition(record, updated)
         self._notify()
 
@@ -509,6 +569,7 @@ class DurableEngine:
 
     def _activity_done(self, key: _WorkKey, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(key, None)
+        self._wake.set()
 
     async def _execute(self, item: ActivityWorkItem) -> None:
         async with self._slots:
@@ -527,13 +588,19 @@ class DurableEngine:
             failed = event["EventType"] == history.EventType.TaskFailed
             self._store.add_message(item.instance_id, event, item.retry if failed else None)
         self._ready[item.instance_id] = None
-        self._wake.set()
 
-    def _next_timer(self) -> PendingTimer | None:
-        return min(self._timers.values(), key=lambda timer: timer.fire_at, default=None)
+    def _next_due(self) -> datetime | None:
+        """When the next timer fires or the next abandoned episode may run again."""
+        fire_times = (timer.fire_at for timer in self._timers.values())
+        return min([*fire_times, *self._retry_at.values()], default=None)
 
-    def _fire_due_timers(self) -> None:
+    def _release_due_work(self) -> None:
+        """Fire the due timers and let abandoned episodes whose backoff is over run again."""
         now = self.clock.now()
+        for instance_id, retry_at in list(self._retry_at.items()):
+            if retry_at <= now:
+                del self._retry_at[instance_id]
+                self._ready[instance_id] = None
         due = sorted(
             (timer for timer in self._timers.values() if timer.fire_at <= now),
             key=lambda timer: timer.fire_at,
@@ -564,6 +631,8 @@ class DurableEngine:
     def _forget_work(self, instance_id: str) -> None:
         """Drop queued work of an instance that finished, restarted or was purged."""
         self._ready.pop(instance_id, None)
+        self._abandoned.pop(instance_id, None)
+        self._retry_at.pop(instance_id, None)
         for key in [key for key in self._queued if key[0] == instance_id]:
             del self._queued[key]
         for key in [key for key in self._timers if key[0] == instance_id]:
@@ -578,6 +647,8 @@ class DurableEngine:
 def _final_status(name: str, result: Completed | Failed) -> tuple[RuntimeStatus, str | None]:
     if isinstance(result, Completed):
         return RuntimeStatus.COMPLETED, result.output
+    if result.unprefixed:
+        return RuntimeStatus.FAILED, json.dumps(result.message)
     return RuntimeStatus.FAILED, json.dumps(
         f"Orchestrator function '{name}' failed: {result.message}"
     )

@@ -10,6 +10,7 @@ taken after the ids of that episode's new actions.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,15 @@ from devhost.durable.records import (
 # (microseconds, a timestamp), and the bound keeps `now + interval` far from the year 9999
 # where datetime ends.
 MAX_RETRY_INTERVAL_MS = 100 * 365 * 24 * 3600 * 1000
+
+# DurableOrchestrationContext.SetCustomStatus (Azure/azure-functions-durable-extension,
+# src/WebJobs.Extensions.DurableTask/ContextImplementations/DurableOrchestrationContext.cs)
+# serializes with a 16 KB limit that MessagePayloadDataConverter.Serialize checks.
+MAX_CUSTOM_STATUS_KB = 16
+
+# Azure Storage's tracking store writes the text "null" for an episode without a custom
+# status (Azure/durabletask, src/DurableTask.AzureStorage/Tracking/AzureTableTrackingStore.cs).
+NO_CUSTOM_STATUS = "null"
 
 _SUPPORTED = frozenset(
     {
@@ -58,9 +68,14 @@ class Completed:
 
 @dataclass(frozen=True)
 class Failed:
-    """The orchestrator raised, or its replay did not match its history."""
+    """The orchestrator raised, or its replay did not match its history.
+
+    The output is "Orchestrator function '<name>' failed: <message>", or the bare message
+    when `unprefixed` (an exception that escaped the extension's own failure handling).
+    """
 
     message: str
+    unprefixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,9 +96,9 @@ class EpisodePlan:
     new_events: tuple[HistoryEvent, ...] = ()
     activities: tuple[ActivityWorkItem, ...] = ()
     timers: tuple[PendingTimer, ...] = ()
-    canceled_timer_ids: frozenset[int] = field(default_factory=frozenset)
     replay: ReplayState = field(default_factory=ReplayState)
     custom_status: str | None = None
+    """JSON text; None leaves the instance's custom status as it was."""
 
 
 def select_batch(messages: Sequence[InboxMessage]) -> list[InboxMessage]:
@@ -110,6 +125,18 @@ def plan_episode(
     now: datetime,
 ) -> EpisodePlan:
     """Turn the orchestrator's report into history events, work items and a result."""
+    too_big = custom_status_problem(outcome.custom_status)
+    if too_big is not None:
+        # OutOfProcOrchestrationShim.ScheduleDurableTaskEvents sets the custom status before
+        # it replays any action or reads the state's error, so the throw fails the instance
+        # and no action of the episode runs. TaskOrchestrationShim.InvokeUserCodeAndHandleResults
+        # prefixes the message when the function returned; when the function raised, the
+        # exception escapes its handler and DTFx's FailOrchestration keeps the bare message
+        # (Azure/azure-functions-durable-extension, src/WebJobs.Extensions.DurableTask/Listener/;
+        # Azure/durabletask, src/DurableTask.Core/TaskOrchestrationContext.cs). The episode
+        # set no custom status.
+        failed = Failed(too_big, unprefixed=outcome.error is not None)
+        return EpisodePlan(failed, replay=replay, custom_status=NO_CUSTOM_STATUS)
     if outcome.error is not None:
         return EpisodePlan(
             Failed(outcome.error), replay=replay, custom_status=outcome.custom_status
@@ -132,6 +159,24 @@ def plan_episode(
     if batch and batch[-1].retry is not None:
         builder.follow_retry(batch[-1].event, batch[-1].retry)
     return builder.finish(StillRunning(), outcome)
+
+
+def custom_status_problem(custom_status: str | None) -> str | None:
+    """The extension's error when the custom status (JSON text) is over 16 KB; else None.
+
+    Measured as the extension does: compact JSON (JToken.ToString(Formatting.None), non-ASCII
+    unescaped), UTF-16 bytes (Encoding.Unicode.GetByteCount), whole KB rounded down.
+    """
+    if custom_status is None:
+        return None
+    compact = json.dumps(json.loads(custom_status), separators=(",", ":"), ensure_ascii=False)
+    size_kb = len(compact.encode("utf-16-le", errors="surrogatepass")) // 1024
+    if size_kb <= MAX_CUSTOM_STATUS_KB:
+        return None
+    return (
+        "The UTF-16 size of the JSON-serialized payload must not exceed "
+        f"{MAX_CUSTOM_STATUS_KB:,} KB. The current payload size is {size_kb:,} KB."
+    )
 
 
 def find_nondeterminism(
@@ -198,11 +243,14 @@ class _PlanBuilder:
             self.continues_as_new = True
             self.continue_input = action.get("input")
         elif fire_at is not None:
+            # Armed even when isCanceled: OutOfProcOrchestrationShim.InvokeAPIFromAction
+            # (Azure/azure-functions-durable-extension, src/WebJobs.Extensions.DurableTask/
+            # Listener/OutOfProcOrchestrationShim.cs) creates the timer and only then cancels
+            # its token, and DTFx's TaskOrchestrationContext.CreateTimer has recorded the
+            # action by then (Azure/durabletask, src/DurableTask.Core/TaskOrchestrationContext.cs).
+            # The timer fires later as an episode of its own, whose TimerFired the SDK ignores.
             self.events.append(history.timer_created(task_id, fire_at, self.now))
-            if not action.get("isCanceled"):
-                self.timers.append(
-                    PendingTimer(self.instance_id, self.execution_id, task_id, fire_at)
-                )
+            self.timers.append(PendingTimer(self.instance_id, self.execution_id, task_id, fire_at))
         else:
             name = str(action["functionName"])
             input_json = action.get("input") or "null"
@@ -230,11 +278,6 @@ class _PlanBuilder:
             self.schedule(self.take_id(), spec.name, spec.input, next_attempt)
 
     def finish(self, result: EpisodeResult, outcome: OrchestratorOutcome) -> EpisodePlan:
-        canceled = frozenset(
-            record.task_id
-            for record, action in zip(self.records, outcome.actions, strict=False)
-            if _action_type(action) == ActionType.CreateTimer and action.get("isCanceled")
-        )
         running = isinstance(result, StillRunning)
         return EpisodePlan(
             result=result,
@@ -242,7 +285,6 @@ class _PlanBuilder:
             # A finished execution starts no more work.
             activities=tuple(self.activities) if running else (),
             timers=tuple(self.timers) if running else (),
-            canceled_timer_ids=canceled,
             replay=ReplayState(self.next_seq, tuple(self.records)),
             custom_status=outcome.custom_status,
         )

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _UNSUPPORTED_OPERATIONS = frozenset({"rewind", "restart", "suspend", "resume"})
+_ALREADY_EXISTS = "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException"
 
 
 def build_routes(engine: DurableEngine, *, function_key: str | None) -> list[web.RouteDef]:
@@ -97,7 +98,20 @@ class _DurableHttpApi:
                 request.match_info["name"], request.match_info.get("instance_id"), input_json
             )
         except InstanceExists as exc:
-            return _error(409, str(exc))
+            # HttpApiHandler has no case for it: the OrchestrationAlreadyExistsException that
+            # StartNewAsync throws reaches the catch-all of HandleRequestAsync, which answers 500
+            # with the body of HttpRequestMessageExtensions.CreateErrorResponse
+            # (Azure/azure-functions-durable-extension, src/WebJobs.Extensions.DurableTask/).
+            # There is no .NET stack trace to show.
+            return web.json_response(
+                {
+                    "Message": "Something went wrong while processing your request",
+                    "ExceptionMessage": str(exc),
+                    "ExceptionType": _ALREADY_EXISTS,
+                    "StackTrace": None,
+                },
+                status=500,
+            )
         except (UnknownOrchestrator, ValueError) as exc:
             return _error(400, str(exc))
         urls = management_urls(

@@ -1,21 +1,36 @@
-"""The JSON replay protocol: build the context, call the SDK handle, read its state."""
+"""The JSON replay protocol: build the context, read the state the orchestrator returns."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
-
-import azure.functions as func
 
 from devhost.durable.records import HistoryEvent
 
 OUT_OF_PROC_MARKER = "$OutOfProcData$:"
 
-OrchestratorHandle = Callable[..., str]
-"""The SDK's `handle`, called as `handle(context=func.OrchestrationContext(json_text))`."""
+OrchestratorRunner = Callable[[str, str], Awaitable[str]]
+"""async (orchestrator function name, context JSON text) -> the function's return value.
+
+The return value is the SDK's OrchestratorState JSON text. A failed function raises
+OrchestratorInvocationError; any other exception means the invocation itself broke (the
+worker died, the channel dropped) and the engine retries the episode later.
+"""
+
+
+class OrchestratorInvocationError(Exception):
+    """The orchestrator function raised; `message` is the worker's exception message.
+
+    For failures the SDK handled, the message ends with `$OutOfProcData$:` and the state JSON.
+    """
+
+    def __init__(self, message: str) -> None:
+        """Keep the worker's message as `message`."""
+        super().__init__(message)
+        self.message = message
 
 
 class ActionType(IntEnum):
@@ -73,17 +88,12 @@ def build_context(instance_id: str, input_json: str | None, history: Sequence[Hi
     )
 
 
-def invoke_orchestrator(handle: OrchestratorHandle, context_json: str) -> OrchestratorOutcome:
-    """Run one episode through the SDK handle and read what it reported."""
-    try:
-        state_json = handle(context=func.OrchestrationContext(context_json))
-    except Exception as exc:
-        text = str(exc)
-        if OUT_OF_PROC_MARKER not in text:
-            # The SDK itself failed before building a state, e.g. on a bad history value.
-            return OrchestratorOutcome(False, (), None, None, f"{type(exc).__name__}: {exc}")
-        state_json = text.split(OUT_OF_PROC_MARKER, 1)[1]
-    return parse_state(state_json)
+def parse_failure(message: str) -> OrchestratorOutcome:
+    """Read a failed invocation's message, as the extension's OutOfProcExceptionHelpers does."""
+    if OUT_OF_PROC_MARKER not in message:
+        # The SDK itself failed before building a state, e.g. on a bad history value.
+        return OrchestratorOutcome(False, (), None, None, message)
+    return parse_state(message.split(OUT_OF_PROC_MARKER, 1)[1])
 
 
 def parse_state(state_json: str) -> OrchestratorOutcome:

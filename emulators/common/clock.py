@@ -3,9 +3,8 @@ and the one timestamp format they all write."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeAlias
 
-Clock: TypeAlias = Callable[[], float]
+type Clock = Callable[[], float]
 """Returns the current time in seconds since the epoch, like `time.time`."""
 
 

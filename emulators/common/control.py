@@ -16,7 +16,7 @@ class ControlBodyError(ValueError):
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse_control_body(request: Request, model: type[M]) -> M:
+def parse_control_body[M: BaseModel](request: Request, model: type[M]) -> M:
     """The request's JSON body validated as `model` (an empty body means `{}`)."""
     try:
         data = request.json() if request.body.strip() else {}

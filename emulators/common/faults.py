@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -74,7 +74,7 @@ def apply_fault(
 R = TypeVar("R", bound=FaultRule)
 
 
-class FaultPlan(Generic[R]):
+class FaultPlan[R: FaultRule]:
     """Pending fault rules, consumed in the order they were added (thread-safe)."""
 
     def __init__(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeAlias
+from typing import Any
 
 # .NET's JSON readers, which ARM and Event Grid run on, refuse deeper documents by default.
 # The limit also keeps every later json.dumps of a stored body far from Python's recursion limit.
@@ -97,7 +97,7 @@ class Response:
         return json.loads(self.body) if self.body else None
 
 
-Handler: TypeAlias = Callable[[Request], Response]
+type Handler = Callable[[Request], Response]
 """A function from request to response: what a route, an app and the server all speak."""
 
 

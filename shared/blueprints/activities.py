@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import azure.durable_functions as df
@@ -17,10 +18,15 @@ from shared.names import (
 
 bp = df.Blueprint()
 
+# The worker accepts a binding annotation only when it is a class or a `typing` generic: it
+# refuses `dict[str, Any]` and, loading all or nothing, would then register no function at all
+# (azure_functions_runtime/functions.py, "invalid non-type annotation").
+JsonObject = typing.Dict[str, Any]  # noqa: UP006
+
 
 @bp.function_name(ACTIVITY_SUBMIT)
 @bp.activity_trigger(input_name="call")
-def submit_put(call: dict[str, Any]) -> dict[str, Any]:
+def submit_put(call: JsonObject) -> dict[str, Any]:
     """PUT the interaction type; returns the ArmReply snapshot."""
     from shared.arm import call_arm
 
@@ -29,7 +35,7 @@ def submit_put(call: dict[str, Any]) -> dict[str, Any]:
 
 @bp.function_name(ACTIVITY_POLL)
 @bp.activity_trigger(input_name="call")
-def poll_operation(call: dict[str, Any]) -> dict[str, Any]:
+def poll_operation(call: JsonObject) -> dict[str, Any]:
     """GET an operation-status, Location or resource URL; returns the ArmReply snapshot."""
     from shared.arm import call_arm
 
@@ -43,9 +49,7 @@ def poll_operation(call: dict[str, Any]) -> dict[str, Any]:
     topic_endpoint_uri=SETTING_TOPIC_ENDPOINT,
     topic_key_setting=SETTING_TOPIC_KEY,
 )
-def publish_completion(
-    event: dict[str, Any], completion: func.Out[func.EventGridOutputEvent]
-) -> None:
+def publish_completion(event: JsonObject, completion: func.Out[func.EventGridOutputEvent]) -> None:
     """Hand the completion event to the Event Grid output binding, which publishes it."""
     from shared.events import CompletionEvent
 

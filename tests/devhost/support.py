@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -15,6 +16,9 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+
+from devhost.indexing import FunctionIndex, index_metadata
+from devhost.rpc.worker import LanguageWorker
 
 # Re-exported: the host tests and the e2e tests take every helper from this module.
 from emulators.testing import free_port as free_port
@@ -156,3 +160,21 @@ class DevhostProcess:
     def log(self) -> str:
         """Everything the host has written so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def index_in_worker(app_dir: Path) -> FunctionIndex:
+    """Start Microsoft's worker on `app_dir`, take the index it reports, stop it.
+
+    WorkerError says why the worker refused the app; IndexingError what the local host cannot
+    serve.
+    """
+
+    async def index() -> FunctionIndex:
+        worker = LanguageWorker(app_dir=app_dir, environment=dict(os.environ))
+        try:
+            await worker.start()
+            return index_metadata(worker.functions)
+        finally:
+            await worker.stop()
+
+    return asyncio.run(index())

@@ -1,4 +1,4 @@
-"""Conversions between the host's wire values and the azure.functions types."""
+"""What the host sends the worker for each trigger, and how it reads what comes back."""
 
 from __future__ import annotations
 
@@ -6,28 +6,29 @@ import base64
 import json
 from datetime import UTC, datetime
 
-import azure.functions as func
 import pytest
 
 from devhost.bindings import (
     BindingValueError,
-    activity_input,
-    activity_result,
+    activity_trigger,
     decode_queue_text,
     encode_queue_text,
-    event_grid_input,
     event_grid_output_events,
+    event_grid_trigger,
     http_response,
-    queue_message,
+    http_trigger,
+    json_text,
     queue_output_messages,
+    queue_trigger,
 )
+from devhost.rpc import function_rpc_pb2 as pb
 
 
-class TestQueueMessageInput:
-    def test_message_carries_metadata_like_the_worker_builds_it(self) -> None:
-        """The trigger gets the subclass with dequeue count and aware UTC timestamps."""
+class TestQueueTrigger:
+    def test_message_text_and_metadata_as_the_queue_extension_sends_them(self) -> None:
+        """Text in TypedData.string; DequeueCount and times as JSON, ids as strings."""
         inserted = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-        msg = queue_message(
+        trigger = queue_trigger(
             message_id="m1",
             body=b'{"a": 1}',
             dequeue_count=3,
@@ -36,11 +37,24 @@ class TestQueueMessageInput:
             expires_on=None,
             next_visible_on=None,
         )
-        assert isinstance(msg, func.QueueMessage)
-        assert (msg.id, msg.dequeue_count, msg.pop_receipt) == ("m1", 3, "pr")
-        assert msg.get_json() == {"a": 1}
-        assert msg.insertion_time == inserted
-        assert msg.expiration_time is None
+        assert trigger.data.string == '{"a": 1}'
+        meta = trigger.metadata
+        assert (meta["Id"].string, meta["PopReceipt"].string) == ("m1", "pr")
+        assert meta["DequeueCount"].json == "3"
+        assert json.loads(meta["InsertionTime"].json) == "2026-01-02T03:04:05+00:00"
+        assert "ExpirationTime" not in meta
+
+    def test_non_utf8_body_travels_as_bytes(self) -> None:
+        trigger = queue_trigger(
+            message_id="m",
+            body=b"\xff\xfe",
+            dequeue_count=1,
+            pop_receipt="p",
+            inserted_on=None,
+            expires_on=None,
+            next_visible_on=None,
+        )
+        assert trigger.data.bytes == b"\xff\xfe"
 
 
 class TestQueueText:
@@ -74,136 +88,131 @@ class TestQueueText:
         assert decode_queue_text("plain", base64_encoding=False) == b"plain"
 
 
-class TestQueueOutputMessages:
+class TestHttpTrigger:
+    def trigger(self, **overrides: object) -> pb.RpcHttp:
+        options: dict[str, object] = {
+            "method": "post",
+            "url": "http://h/api/x",
+            "headers": [("X-A", "1"), ("x-a", "2"), ("Content-Type", "text/plain")],
+            "query": [("q", "1"), ("q", "2"), ("empty", ""), ("code", "k")],
+            "route_params": {"name": "n"},
+            "body": b"hi",
+            "content_length": 2,
+        }
+        options.update(overrides)
+        return http_trigger(**options).data.http  # type: ignore[arg-type]
+
+    def test_headers_lowercased_and_joined(self) -> None:
+        assert dict(self.trigger().headers) == {"x-a": "1,2", "content-type": "text/plain"}
+
+    def test_empty_query_values_dropped_and_repeats_joined(self) -> None:
+        assert dict(self.trigger().query) == {"q": "1,2", "code": "k"}
+
+    def test_body_as_bytes_only_with_a_content_length(self) -> None:
+        assert self.trigger().body.bytes == b"hi"
+        assert not self.trigger().HasField("rawBody")
+        assert not self.trigger(content_length=None).HasField("body")
+        assert not self.trigger(content_length=0, body=b"").HasField("body")
+
+    def test_binding_data_in_trigger_metadata(self) -> None:
+        meta = http_trigger(
+            method="GET",
+            url="u",
+            headers=[("A", "1")],
+            query=[("q", "1"), ("q", "2"), ("code", "k")],
+            route_params={"name": "n"},
+            body=b"",
+            content_length=None,
+        ).metadata
+        assert meta["q"].string == "2"  # last value wins
+        assert "code" not in meta
+        assert meta["name"].string == "n"
+        assert json.loads(meta["Query"].json) == {"q": "2", "code": "k"}
+
+
+class TestDurableTriggers:
+    @pytest.mark.parametrize(
+        ("input_json", "text"),
+        [('"Tokyo"', "Tokyo"), ('{"a": [1, 2]}', '{"a":[1,2]}'), ("3", "3"), ("null", "null")],
+    )
+    def test_activity_input_is_text_as_the_extension_passes_it(
+        self, input_json: str, text: str
+    ) -> None:
+        assert activity_trigger(input_json).data.string == text
+
+    def test_results_are_read_as_json_text(self) -> None:
+        assert json_text(pb.TypedData(json='{"a": 1}')) == '{"a": 1}'
+        assert json_text(None) == "null"
+        with pytest.raises(BindingValueError, match=r"TypedData\.bytes"):
+            json_text(pb.TypedData(bytes=b"x"))
+
+
+class TestEventGridTrigger:
+    def test_event_is_json_with_its_data_as_metadata(self) -> None:
+        trigger = event_grid_trigger({"id": "1", "data": {"k": "v"}})
+        assert json.loads(trigger.data.json) == {"id": "1", "data": {"k": "v"}}
+        assert json.loads(trigger.metadata["data"].json) == {"k": "v"}
+
+
+class TestOutputs:
     @pytest.mark.parametrize(
         ("value", "expected"),
         [
-            pytest.param("one", [b"one"], id="str"),
-            pytest.param(b"\x00\x01", [b"\x00\x01"], id="bytes"),
-            pytest.param(["a", "b"], [b"a", b"b"], id="list"),
-            pytest.param(func.QueueMessage(body="qm"), [b"qm"], id="queue-message"),
+            (pb.TypedData(string="a"), [b"a"]),
+            (pb.TypedData(bytes=b"b"), [b"b"]),
+            (pb.TypedData(json='{"id": "x", "body": "c"}'), [b"c"]),
+            (pb.TypedData(json='["d", {"id": "y", "body": "e"}]'), [b"d", b"e"]),
         ],
+        ids=["str", "bytes", "QueueMessage", "list"],
     )
-    def test_values_become_message_bodies(self, value: object, expected: list[bytes]) -> None:
-        """Each accepted value type gives the bodies the extension would enqueue."""
+    def test_queue_values_become_message_bodies(
+        self, value: pb.TypedData, expected: list[bytes]
+    ) -> None:
         assert queue_output_messages("out", value) == expected
 
-    def test_dict_is_refused_with_advice(self) -> None:
-        """A dict (which the worker would mangle into its keys) is refused with a hint."""
-        with pytest.raises(BindingValueError, match=r"serialise a dict with json\.dumps"):
-            queue_output_messages("out", {"a": 1})
-
-
-class TestEventGridOutputEvents:
-    def test_output_event_is_encoded_in_event_grid_schema(self) -> None:
-        """func.EventGridOutputEvent becomes the Event Grid schema the worker produces."""
-        when = datetime(2026, 1, 1, tzinfo=UTC)
-        event = func.EventGridOutputEvent(
-            id="e1",
-            data={"k": 1},
-            subject="s",
-            event_type="T",
-            event_time=when,
-            data_version="1.0",
-        )
-        assert event_grid_output_events("out", event) == [
-            {
-                "id": "e1",
-                "subject": "s",
-                "dataVersion": "1.0",
-                "eventType": "T",
-                "data": {"k": 1},
-                "eventTime": when.isoformat(),
-            }
-        ]
-
-    @pytest.mark.parametrize(
-        ("value", "expected"),
-        [
-            pytest.param({"id": "d"}, [{"id": "d"}], id="dict"),
-            pytest.param('{"id": "s"}', [{"id": "s"}], id="json-object"),
-            pytest.param('[{"id": "a"}, {"id": "b"}]', [{"id": "a"}, {"id": "b"}], id="json-list"),
-            pytest.param([{"id": "a"}, '{"id": "b"}'], [{"id": "a"}, {"id": "b"}], id="mixed"),
-        ],
-    )
-    def test_plain_values_become_events(self, value: object, expected: list[object]) -> None:
-        """Dicts and JSON text are sent as the events they describe."""
-        assert event_grid_output_events("out", value) == expected
+    def test_queue_json_object_without_body_is_refused(self) -> None:
+        with pytest.raises(BindingValueError, match=r"json\.dumps"):
+            queue_output_messages("out", pb.TypedData(json='{"a": 1}'))
 
     @pytest.mark.parametrize(
         "value",
-        [pytest.param("not json", id="text"), pytest.param(42, id="int")],
+        [
+            pb.TypedData(json='{"id": "1"}'),
+            pb.TypedData(json='[{"id": "1"}]'),
+            pb.TypedData(string='{"id": "1"}'),
+            pb.TypedData(json=json.dumps('{"id": "1"}')),
+        ],
+        ids=["object", "list", "string", "json-string"],
     )
-    def test_other_values_are_refused(self, value: object) -> None:
-        """Values that are not events fail with the binding's name."""
-        with pytest.raises(BindingValueError, match="eventGrid output 'out'"):
-            event_grid_output_events("out", value)
+    def test_event_grid_values_become_events(self, value: pb.TypedData) -> None:
+        assert event_grid_output_events("out", value) == [{"id": "1"}]
 
-
-class TestEventGridInput:
-    def test_event_grid_schema_gives_event_grid_event(self) -> None:
-        """An Event Grid schema event becomes func.EventGridEvent."""
-        event = event_grid_input(
-            {
-                "id": "1",
-                "eventType": "T",
-                "subject": "s",
-                "eventTime": "2026-01-01T00:00:00Z",
-                "data": {"n": 1},
-                "dataVersion": "1.0",
-            }
-        )
-        assert isinstance(event, func.EventGridEvent)
-        assert (event.id, event.event_type, event.get_json()) == ("1", "T", {"n": 1})
-
-    def test_cloud_event_schema_gives_cloud_event(self) -> None:
-        """A body with specversion becomes func.CloudEvent."""
-        event = event_grid_input(
-            {"id": "c", "source": "/s", "type": "T", "specversion": "1.0", "data": {"n": 2}}
-        )
-        assert isinstance(event, func.CloudEvent)
-        assert (event.id, event.source, event.get_json()) == ("c", "/s", {"n": 2})
-
-    def test_unparseable_time_is_a_clear_error(self) -> None:
-        """A malformed event is refused with a message, not a stack trace."""
-        with pytest.raises(BindingValueError, match="not a valid Event Grid"):
-            event_grid_input({"id": "1", "eventType": "T", "eventTime": "yesterday"})
-
-
-class TestActivityValues:
-    def test_json_input_is_decoded_and_result_encoded(self) -> None:
-        """Activity input is JSON-decoded; the result is JSON text."""
-        assert activity_input(json.dumps({"a": [1]})) == {"a": [1]}
-        assert json.loads(activity_result({"ok": True})) == {"ok": True}
-
-    def test_non_json_input_stays_text(self) -> None:
-        """Input that is not JSON reaches the activity as the raw string, as in the worker."""
-        assert activity_input("plain words") == "plain words"
+    def test_event_grid_refuses_what_is_not_an_event(self) -> None:
+        with pytest.raises(BindingValueError, match="event object"):
+            event_grid_output_events("out", pb.TypedData(json="[1]"))
 
 
 class TestHttpResponse:
-    def test_response_headers_and_content_type(self) -> None:
-        """A text response carries its charset; headers pass through."""
-        status, headers, body = http_response(
-            func.HttpResponse("hi", status_code=201, headers={"x-a": "1"})
+    def test_status_headers_and_body(self) -> None:
+        returned = pb.TypedData(
+            http=pb.RpcHttp(
+                status_code="201",
+                headers={"content-type": "application/json"},
+                body=pb.TypedData(bytes=b"{}"),
+            )
         )
-        assert (status, body) == (201, b"hi")
-        assert headers == {"x-a": "1", "Content-Type": "text/plain; charset=utf-8"}
+        assert http_response(returned) == (201, {"content-type": "application/json"}, b"{}")
 
-    def test_json_mimetype_has_no_charset(self) -> None:
-        """A non-text MIME type is sent without a charset."""
-        _, headers, _ = http_response(func.HttpResponse("{}", mimetype="application/json"))
-        assert headers["Content-Type"] == "application/json"
-
-    def test_string_result_is_a_200(self) -> None:
-        """Returning a str gives 200 with that body."""
-        assert http_response("done")[::2] == (200, b"done")
-
-    def test_none_result_is_a_204(self) -> None:
-        """Returning None gives an empty 204."""
+    def test_nothing_returned_is_a_204(self) -> None:
         assert http_response(None) == (204, {}, b"")
 
-    def test_other_results_are_refused(self) -> None:
-        """Returning a dict from an HTTP function is a clear error."""
-        with pytest.raises(BindingValueError, match=r"must return func\.HttpResponse"):
-            http_response({"a": 1})
+    def test_a_string_is_a_200_as_text(self) -> None:
+        assert http_response(pb.TypedData(string="plain")) == (
+            200,
+            {"Content-Type": "text/plain; charset=utf-8"},
+            b"plain",
+        )
+
+    def test_other_values_are_refused(self) -> None:
+        with pytest.raises(BindingValueError, match=r"func\.HttpResponse"):
+            http_response(pb.TypedData(json="{}"))

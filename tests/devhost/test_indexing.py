@@ -1,4 +1,4 @@
-"""Indexing an app the way the Python worker does."""
+"""Indexing an app in Microsoft's worker, and what the local host refuses to serve."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from devhost.indexing import IndexingError, load_function_index
-from tests.devhost.support import SAMPLE_APP
+from devhost.indexing import IndexingError
+from devhost.rpc.worker import WorkerError
+from tests.devhost.support import SAMPLE_APP, index_in_worker
 
 
 def write_app(directory: Path, source: str) -> Path:
@@ -20,7 +21,7 @@ def write_app(directory: Path, source: str) -> Path:
 class TestIndexing:
     def test_sample_functions_and_trigger_types(self) -> None:
         """Every function of the sample app is found with its trigger type."""
-        index = load_function_index(SAMPLE_APP)
+        index = index_in_worker(SAMPLE_APP)
         kinds = {name: f.trigger_type for name, f in index.functions.items()}
         assert kinds == {
             "hello": "httpTrigger",
@@ -36,7 +37,7 @@ class TestIndexing:
 
     def test_binding_metadata_is_kept(self) -> None:
         """Binding names, directions and properties are those the worker reports."""
-        index = load_function_index(SAMPLE_APP)
+        index = index_in_worker(SAMPLE_APP)
         job = index["record_job"]
         assert job.trigger.name == "msg"
         assert job.trigger.get("queueName") == "%SAMPLE_JOBS_QUEUE%"
@@ -51,21 +52,9 @@ class TestIndexing:
         assert index["ping"].trigger.get("authLevel") == "ANONYMOUS"
         starter = index["start_orchestration"]
         assert [b.type for b in starter.inputs] == ["durableClient"]
-        assert starter.is_async
-
-    def test_orchestrator_callable_is_the_sdk_handle(self) -> None:
-        """An orchestrator is indexed with the SDK handle that takes `context`."""
-        handle = load_function_index(SAMPLE_APP)["notify_twice"].user_function
-        assert hasattr(handle, "orchestrator_function")
-
-    def test_app_can_be_indexed_again(self) -> None:
-        """Each load imports the file afresh, so get_functions() runs once per app object."""
-        first = load_function_index(SAMPLE_APP)
-        second = load_function_index(SAMPLE_APP)
-        assert first.functions.keys() == second.functions.keys()
 
     def test_two_function_apps_are_refused(self, tmp_path: Path) -> None:
-        """A file with two FunctionApps is refused, naming both."""
+        """The worker refuses a file with two FunctionApps, and the host says so."""
         app_dir = write_app(
             tmp_path / "two",
             """
@@ -74,27 +63,20 @@ class TestIndexing:
             other_app = func.FunctionApp()
             """,
         )
-        with pytest.raises(
-            IndexingError, match=r"exactly one FunctionApp.*found 2: app, other_app"
-        ):
-            load_function_index(app_dir)
+        with pytest.raises(WorkerError, match=r"indexing the app failed: .*FunctionApp"):
+            index_in_worker(app_dir)
 
     def test_file_without_app_is_refused(self, tmp_path: Path) -> None:
         """A function_app.py without a FunctionApp gets a clear error."""
         app_dir = write_app(tmp_path / "none", "GREETING = 'hello'\n")
-        with pytest.raises(IndexingError, match="found 0: none"):
-            load_function_index(app_dir)
-
-    def test_missing_file_is_named(self, tmp_path: Path) -> None:
-        """An app folder without function_app.py is reported with the path."""
-        with pytest.raises(IndexingError, match=r"function_app\.py not found"):
-            load_function_index(tmp_path)
+        with pytest.raises(WorkerError, match="indexing the app failed"):
+            index_in_worker(app_dir)
 
     def test_import_error_is_reported(self, tmp_path: Path) -> None:
         """An exception while importing the app is reported with its message."""
         app_dir = write_app(tmp_path / "broken", "raise RuntimeError('bad config')\n")
-        with pytest.raises(IndexingError, match="RuntimeError: bad config"):
-            load_function_index(app_dir)
+        with pytest.raises(WorkerError, match="RuntimeError: bad config"):
+            index_in_worker(app_dir)
 
     def test_unsupported_trigger_is_refused(self, tmp_path: Path) -> None:
         """A trigger the local host cannot run fails at start instead of being ignored."""
@@ -110,36 +92,20 @@ class TestIndexing:
             """,
         )
         with pytest.raises(IndexingError, match="trigger 'timerTrigger' is not supported"):
-            load_function_index(app_dir)
+            index_in_worker(app_dir)
 
-    def test_orchestrator_context_name_must_be_context(self, tmp_path: Path) -> None:
-        """An orchestrator whose context is not named `context` is refused (SDK pitfall 8)."""
+    def test_parameter_without_binding_is_refused_by_the_worker(self, tmp_path: Path) -> None:
+        """A parameter with no binding fails indexing in the worker, naming it."""
         app_dir = write_app(
-            tmp_path / "ctx",
-            """
-            import azure.durable_functions as df
-            app = df.DFApp()
-
-            @app.orchestration_trigger(context_name="ctx")
-            def orchestrate(ctx):
-                yield ctx.call_activity("a", None)
-            """,
-        )
-        with pytest.raises(IndexingError, match="context_name must be 'context', not 'ctx'"):
-            load_function_index(app_dir)
-
-    def test_parameter_without_binding_is_refused(self, tmp_path: Path) -> None:
-        """A parameter the host would not fill is reported at indexing, not at first call."""
-        app_dir = write_app(
-            tmp_path / "context",
+            tmp_path / "unbound",
             """
             import azure.functions as func
             app = func.FunctionApp()
 
             @app.route(route="x")
-            def x(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+            def x(req: func.HttpRequest, extra: str) -> func.HttpResponse:
                 return func.HttpResponse("x")
             """,
         )
-        with pytest.raises(IndexingError, match=r"parameter\(s\) context have no binding"):
-            load_function_index(app_dir)
+        with pytest.raises(WorkerError, match="extra"):
+            index_in_worker(app_dir)

@@ -9,7 +9,8 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import QueueClient
 
-from devhost.bindings import queue_message
+from devhost.bindings import queue_trigger
+from devhost.invoker import FunctionInvocationError
 from devhost.outputs import OutputError
 from tests.devhost.conftest import StartHost
 from tests.devhost.support import TOPIC_KEY, EventGridSink, free_port
@@ -73,7 +74,7 @@ class TestQueueOutput:
     ) -> None:
         """A queue output value is stored base64-encoded, as the queue extension writes it."""
         host = start_host(start_listeners=False)
-        message = queue_message(
+        message = queue_trigger(
             message_id="m1",
             body=b"job-7",
             dequeue_count=2,
@@ -95,7 +96,7 @@ class TestQueueOutput:
     ) -> None:
         """Outputs are delivered only when the function succeeds."""
         host = start_host(start_listeners=False)
-        message = queue_message(
+        message = queue_trigger(
             message_id="m2",
             body=b"please fail",
             dequeue_count=1,
@@ -104,7 +105,7 @@ class TestQueueOutput:
             expires_on=None,
             next_visible_on=None,
         )
-        with pytest.raises(RuntimeError, match="marker"):
+        with pytest.raises(FunctionInvocationError, match="RuntimeError: marker"):
             host.call(host.host.invoke("record_job", message))
         done = QueueClient.from_connection_string(
             sample_settings["AzureWebJobsStorage"], sample_settings["SAMPLE_DONE_QUEUE"]

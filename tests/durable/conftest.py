@@ -8,9 +8,14 @@ from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 
-from devhost.durable import DurableEngine, SqliteStore, VirtualClock, WallClock
-from devhost.durable.protocol import OrchestratorHandle
-from tests.durable.harness import ORCHESTRATORS, START, ActivityHost
+from devhost.durable import DurableEngine, OrchestratorRunner, SqliteStore, VirtualClock, WallClock
+from tests.durable.harness import (
+    ORCHESTRATORS,
+    START,
+    ActivityHost,
+    OrchestratorHandle,
+    in_process_runner,
+)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -28,7 +33,10 @@ EngineFactory = Callable[..., tuple[DurableEngine, ActivityHost]]
 
 @pytest.fixture
 def make_engine() -> Iterator[EngineFactory]:
-    """Build engines on a VirtualClock at START and an in-memory store unless told otherwise."""
+    """Build engines on a VirtualClock at START and an in-memory store unless told otherwise.
+
+    Orchestrators run in process unless a `runner` is given.
+    """
     stores: list[SqliteStore] = []
 
     def build(
@@ -38,13 +46,15 @@ def make_engine() -> Iterator[EngineFactory]:
         host: ActivityHost | None = None,
         max_concurrent_activities: int = 4,
         orchestrators: Mapping[str, OrchestratorHandle] = ORCHESTRATORS,
+        runner: OrchestratorRunner | None = None,
     ) -> tuple[DurableEngine, ActivityHost]:
         if store is None:
             store = SqliteStore(":memory:")
             stores.append(store)
         host = host or ActivityHost()
         engine = DurableEngine(
-            orchestrators,
+            orchestrators.keys(),
+            runner or in_process_runner(orchestrators),
             host,
             store,
             clock or VirtualClock(START),

@@ -10,7 +10,7 @@ import sys
 from datetime import timedelta
 
 from devhost.durable import DurableEngine, SqliteStore, VirtualClock
-from tests.durable.harness import ORCHESTRATORS, START, ActivityHost
+from tests.durable.harness import ORCHESTRATORS, START, ActivityHost, in_process_runner
 
 INSTANCE_ID = "killed"
 PAUSED_AT = START + timedelta(minutes=30)
@@ -18,7 +18,13 @@ PAUSED_AT = START + timedelta(minutes=30)
 
 async def main(path: str) -> None:
     """Start the instance, run it to its pending timer, report, and block."""
-    engine = DurableEngine(ORCHESTRATORS, ActivityHost(), SqliteStore(path), VirtualClock(START))
+    engine = DurableEngine(
+        ORCHESTRATORS.keys(),
+        in_process_runner(ORCHESTRATORS),
+        ActivityHost(),
+        SqliteStore(path),
+        VirtualClock(START),
+    )
     await engine.start_new("bookends", INSTANCE_ID, None)
     await engine.run_until_idle(until=PAUSED_AT)
     print("paused", flush=True)

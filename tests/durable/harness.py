@@ -1,14 +1,23 @@
-"""The sample app's handles and an activity host, shared by the fixtures and the crash worker."""
+"""The sample app's handles, the one in-process orchestrator runner and an activity host.
+
+Shared by the fixtures and the crash worker.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from devhost.durable import DurableEngine
+import azure.functions as func
+
+from devhost.durable import DurableEngine, OrchestratorInvocationError, OrchestratorRunner
 from tests.durable import sample_app
+
+OrchestratorHandle = Callable[..., str]
+"""The SDK's `handle`, called as `handle(context=func.OrchestrationContext(json_text))`."""
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 """Where every virtual clock in these tests starts."""
@@ -25,6 +34,25 @@ _ACTIVITIES = {
     for f in _FUNCTIONS
     if f.get_trigger().get_binding_name() == "activityTrigger"
 }
+
+
+def in_process_runner(handles: Mapping[str, OrchestratorHandle]) -> OrchestratorRunner:
+    """Run orchestrators in this process, reporting as the Python worker does.
+
+    The worker calls the handle by binding name with an OrchestrationContext and returns its
+    string; a raised exception reaches the host as "<type>: <message>"
+    (azure_functions_runtime/utils/tracing.py, serialize_exception).
+    """
+
+    async def run(name: str, context_json: str) -> str:
+        handle = handles[name]
+        try:
+            state_json: str = handle(context=func.OrchestrationContext(context_json))
+        except Exception as exc:
+            raise OrchestratorInvocationError(f"{type(exc).__name__}: {exc}") from exc
+        return state_json
+
+    return run
 
 
 class ActivityHost:

@@ -88,6 +88,27 @@ def cancellable(context: df.DurableOrchestrationContext):
 
 
 @app.orchestration_trigger(context_name="context")
+def cancel_then_wait(context: df.DurableOrchestrationContext):
+    """Race `go` against an hour's timer, cancel the timer, then wait for `done`."""
+    deadline = context.create_timer(context.current_utc_datetime + timedelta(hours=1))
+    go = context.wait_for_external_event("go")
+    yield context.task_any([deadline, go])
+    deadline.cancel()
+    return (yield context.wait_for_external_event("done"))
+
+
+@app.orchestration_trigger(context_name="context")
+def status_report(context: df.DurableOrchestrationContext):
+    """Set a custom status of `size` times `char`, then call an activity or raise."""
+    settings: dict[str, Any] = context.get_input()
+    context.set_custom_status(settings["char"] * settings["size"])
+    if settings.get("raise"):
+        raise ValueError("the orchestrator gave up")
+    yield context.call_activity("greet", "after the status")
+    return "reported"
+
+
+@app.orchestration_trigger(context_name="context")
 def late_listener(context: df.DurableOrchestrationContext):
     """Asks for the `go` event only after an activity, so an early event must be buffered."""
     yield context.call_activity("greet", "first")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from devhost.durable.episode import (
     EpisodePlan,
     Failed,
     StillRunning,
+    custom_status_problem,
     find_nondeterminism,
     plan_episode,
     select_batch,
@@ -117,6 +119,29 @@ class TestFindNondeterminism:
             assert fragment in message
 
 
+class TestCustomStatusSize:
+    """The 16 KB check on the custom status, counted in UTF-16 bytes of compact JSON."""
+
+    @pytest.mark.parametrize(
+        ("value", "size_kb"),
+        [
+            ([1] * 4000, None),  # 16,002 bytes compact; json.dumps' "1, 1, ..." is 23 KB
+            ({"k": "x" * 8700}, 17),
+            ("\N{GRINNING FACE}" * 4350, None),  # a surrogate pair each: 17,404 bytes
+            ("\N{GRINNING FACE}" * 4351, 17),
+        ],
+        ids=["spaced-json-would-be-over", "over", "astral-under", "astral-over"],
+    )
+    def test_size_is_measured_like_the_extension(self, value, size_kb):
+        """json.dumps' default spacing does not count; characters beyond the BMP count 4 bytes."""
+        problem = custom_status_problem(json.dumps(value))
+        if size_kb is None:
+            assert problem is None
+        else:
+            assert problem is not None
+            assert problem.endswith(f"The current payload size is {size_kb} KB.")
+
+
 class TestPlanEpisode:
     """Task ids, events and work for each kind of new action."""
 
@@ -158,12 +183,11 @@ class TestPlanEpisode:
         assert work == expected_work
         assert plan.replay.next_seq == next_seq
 
-    def test_canceled_timer_is_reported_and_not_armed(self):
-        """A timer action marked isCanceled is reported by its task id."""
-        replay = ReplayState(1, (ActionRecord("CreateTimer", None, FIRE_AT, 0),))
-        plan = _plan(_outcome(_timer(canceled=True)), replay)
-        assert plan.canceled_timer_ids == frozenset({0})
-        assert plan.timers == ()
+    def test_new_canceled_timer_is_still_armed(self):
+        """A new timer action marked isCanceled is recorded and armed like any other."""
+        plan = _plan(_outcome(_timer(canceled=True)))
+        assert [(t.timer_id, t.fire_at) for t in plan.timers] == [(0, FIRE_AT)]
+        assert [e["EventType"] for e in plan.new_events] == [history.EventType.TimerCreated]
 
     @pytest.mark.parametrize(
         ("outcome", "expected"),

@@ -141,9 +141,9 @@ class TestSdkClient:
             api.run(api.client.start_new("nope"))
 
     def test_start_new_on_a_running_id_is_refused(self, api: Api):
-        """A second start_new with a running id fails (409 Conflict)."""
+        """A second start_new with a Pending id raises the extension's 500 body."""
         api.run(api.client.start_new("cancellable", "dup"))
-        with pytest.raises(Exception, match="already Pending"):
+        with pytest.raises(Exception, match="with the status Pending already exists"):
             api.run(api.client.start_new("cancellable", "dup"))
 
     def test_raise_event_reaches_the_waiting_orchestrator(self, api: Api):
@@ -298,6 +298,45 @@ class TestWebhookUrls:
             path = "/durabletask/instances/racing/raiseEvent/cancel"
             status = api.run(_post_after(origin, path, handler_waiting, end_instance))
         assert status == expected
+
+    @pytest.mark.parametrize("status", ["Pending", "Running"])
+    def test_start_on_an_active_id_answers_the_extension_500(self, api: Api, status: str):
+        """Starting a Pending or Running id hits the extension's catch-all: 500, its body."""
+        api.run(api.client.start_new("cancellable", "busy"))
+        if status == "Running":
+            api.settle(until_minutes=1)
+        url = f"{api.origin}/durabletask/orchestrators/chain/busy"
+        code, body, _ = api.request("POST", url)
+
+        assert code == 500
+        assert body == {
+            "Message": "Something went wrong while processing your request",
+            "ExceptionMessage": f"An Orchestration instance with the status {status} already "
+            "exists.",
+            "ExceptionType": "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+            "StackTrace": None,
+        }
+        assert api.run(api.client.get_status("busy")).runtime_status.value == status
+
+    @pytest.mark.parametrize(
+        ("orchestrator", "terminate"),
+        [("chain", False), ("uncaught_failure", False), ("cancellable", True)],
+        ids=["completed", "failed", "terminated"],
+    )
+    def test_start_on_a_finished_id_overwrites_it(self, api: Api, orchestrator, terminate):
+        """A Completed, Failed or Terminated id is started afresh (NonRunningStates)."""
+        api.run(api.client.start_new(orchestrator, "reused"))
+        api.settle(until_minutes=1)
+        if terminate:
+            api.run(api.client.terminate("reused", "make room"))
+        url = f"{api.origin}/runtime/webhooks/durabletask/orchestrators/chain/reused"
+        code, body, _ = api.request("POST", url, params={"code": FUNCTION_KEY})
+        api.settle()
+
+        assert (code, body["id"]) == (202, "reused")
+        status = api.run(api.client.get_status("reused"))
+        assert status.name == "chain"
+        assert status.output == ["Hello Tokyo!", "Hello Seattle!"]
 
     def test_failed_instance_answers_200_unless_500_is_requested(self, api: Api):
         """Failed is 200 by default and 500 with returnInternalServerErrorOnFailure=true."""

@@ -17,10 +17,11 @@ from devhost.durable import (
     InstanceNotRunning,
     InstanceStillRunning,
     UnknownOrchestrator,
+    VirtualClock,
 )
 from tests.durable import sample_app
 from tests.durable.conftest import EngineFactory
-from tests.durable.harness import START, ActivityHost, status_of
+from tests.durable.harness import ORCHESTRATORS, START, ActivityHost, in_process_runner, status_of
 
 HOUR = timedelta(hours=1)
 
@@ -199,7 +200,7 @@ class TestExternalEvents:
     """wait_for_external_event, alone and raced against a timer with task_any."""
 
     async def test_event_before_the_deadline_wins_and_the_timer_never_fires(self, engine):
-        """`cancel` raised at 30 min wins the race; the canceled 1 h timer never fires."""
+        """`cancel` raised at 30 min wins; the instance completes, so its 1 h timer is dropped."""
         instance_id = await engine.start_new("cancellable", None, None)
         await engine.run_until_idle(until=START + timedelta(minutes=30))
         await engine.raise_event(instance_id, "cancel", json.dumps({"by": "operator"}))
@@ -209,6 +210,40 @@ class TestExternalEvents:
         assert status["output"] == {"outcome": "canceled", "data": {"by": "operator"}}
         assert "TimerFired" not in [e["EventType"] for e in status["historyEvents"]]
         assert engine.clock.now() == START + timedelta(minutes=30)
+
+    async def test_canceled_timer_still_fires_in_an_episode_of_its_own(
+        self, make_engine: EngineFactory
+    ):
+        """A timer canceled after losing a race fires at its time as an extra episode.
+
+        The extension arms a canceled timer too (OutOfProcOrchestrationShim); the SDK
+        ignores its TimerFired and the orchestration carries on.
+        """
+        clock = VirtualClock(START)
+        inner = in_process_runner(ORCHESTRATORS)
+        episodes: list[datetime] = []
+
+        async def recording(name: str, context_json: str) -> str:
+            episodes.append(clock.now())
+            return await inner(name, context_json)
+
+        engine, _ = make_engine(clock=clock, runner=recording)
+        instance_id = await engine.start_new("cancel_then_wait", None, None)
+        await engine.run_until_idle(until=START + timedelta(minutes=30))
+        await engine.raise_event(instance_id, "go", None)
+        await engine.run_until_idle(until=START + 2 * HOUR)
+
+        assert episodes == [START, START + timedelta(minutes=30), START + HOUR]
+        assert status_of(engine, instance_id)["runtimeStatus"] == "Running"
+        assert _event_types(engine, instance_id) == [
+            "ExecutionStarted",
+            "TimerCreated",
+            "EventRaised",
+            "TimerFired",
+        ]
+        await engine.raise_event(instance_id, "done", json.dumps("finished"))
+        await engine.run_until_idle()
+        assert status_of(engine, instance_id)["output"] == "finished"
 
     async def test_deadline_wins_when_no_event_arrives(self, engine):
         """Without `cancel` the 1 h timer wins and the orchestrator reports the timeout."""
@@ -241,6 +276,55 @@ class TestExternalEvents:
         await engine.run_until_idle()
         with pytest.raises(InstanceNotRunning, match="Completed"):
             await engine.raise_event(instance_id, "go", None)
+
+
+class TestCustomStatus:
+    """The extension's 16 KB limit on a custom status, in UTF-16 bytes of compact JSON."""
+
+    TOO_BIG = (
+        "The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. "
+        "The current payload size is 17 KB."
+    )
+
+    @pytest.mark.parametrize(
+        ("char", "size"),
+        [("x", 8701), ("\N{EURO SIGN}", 6000)],
+        ids=["just-under-17-kb", "non-ascii-counted-in-utf-16"],
+    )
+    async def test_custom_status_up_to_the_limit_is_kept(self, engine_and_host, char, size):
+        """8,701 characters (17,406 bytes with quotes) still fit: the KB count rounds down."""
+        engine, host = engine_and_host
+        settings = {"char": char, "size": size}
+        instance_id = await engine.start_new("status_report", None, json.dumps(settings))
+        await engine.run_until_idle()
+
+        status = status_of(engine, instance_id)
+        assert (status["runtimeStatus"], status["output"]) == ("Completed", "reported")
+        assert status["customStatus"] == char * size
+        assert host.count("greet") == 1
+
+    async def test_custom_status_over_the_limit_fails_before_any_action(self, engine_and_host):
+        """At 17 KB the instance fails with the extension's message and schedules nothing."""
+        engine, host = engine_and_host
+        settings = {"char": "x", "size": 8702}
+        instance_id = await engine.start_new("status_report", None, json.dumps(settings))
+        await engine.run_until_idle()
+
+        status = status_of(engine, instance_id)
+        assert status["runtimeStatus"] == "Failed"
+        assert status["output"] == f"Orchestrator function 'status_report' failed: {self.TOO_BIG}"
+        assert status["customStatus"] is None
+        assert host.count("greet") == 0
+        assert _event_types(engine, instance_id) == ["ExecutionStarted", "ExecutionCompleted"]
+
+    async def test_oversized_status_of_a_raising_orchestrator_is_the_bare_output(self, engine):
+        """When the function also raised, the size error escapes the extension unprefixed."""
+        settings = {"char": "x", "size": 8702, "raise": True}
+        instance_id = await engine.start_new("status_report", None, json.dumps(settings))
+        await engine.run_until_idle()
+
+        status = status_of(engine, instance_id)
+        assert (status["runtimeStatus"], status["output"]) == ("Failed", self.TOO_BIG)
 
 
 class TestContinueAsNew:
@@ -326,7 +410,7 @@ class TestStartNew:
     async def test_running_instance_id_cannot_be_reused(self, engine):
         """start_new on a Pending/Running id raises InstanceExists."""
         await engine.start_new("cancellable", "singleton", None)
-        with pytest.raises(InstanceExists, match="singleton"):
+        with pytest.raises(InstanceExists, match="with the status Pending already exists"):
             await engine.start_new("chain", "singleton", None)
 
     async def test_completed_instance_id_is_replaced(self, engine_and_host):

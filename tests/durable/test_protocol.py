@@ -1,18 +1,34 @@
-"""The replay protocol edge: context JSON, calling the real SDK handle, reading its state."""
+"""The replay protocol edge: context JSON, the real SDK through the runner, reading its state."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from devhost.durable import history
-from devhost.durable.protocol import build_context, flatten_actions, invoke_orchestrator
-from tests.durable.harness import ORCHESTRATORS, START
+import pytest
+
+from devhost.durable import OrchestratorInvocationError, history
+from devhost.durable.protocol import (
+    OrchestratorOutcome,
+    build_context,
+    flatten_actions,
+    parse_failure,
+    parse_state,
+)
+from tests.durable.harness import ORCHESTRATORS, START, in_process_runner
+
+RUN = in_process_runner(ORCHESTRATORS)
 
 
 def _episode(name: str, *events: dict[str, Any]) -> str:
     opening = [history.orchestrator_started(START), history.execution_started(name, None, START)]
     return build_context("instance-1", None, [*opening, *events])
+
+
+async def _failed_episode(name: str, *events: dict[str, Any]) -> OrchestratorOutcome:
+    with pytest.raises(OrchestratorInvocationError) as raised:
+        await RUN(name, _episode(name, *events))
+    return parse_failure(raised.value.message)
 
 
 class TestBuildContext:
@@ -49,34 +65,32 @@ class TestFlattenActions:
         assert flatten_actions([nested, last]) == [first, timer, last]
 
 
-class TestInvokeOrchestrator:
-    """Calling the unmodified SDK handle of the sample orchestrators."""
+class TestReadingTheOrchestrator:
+    """The unmodified SDK handle of the sample orchestrators, through the in-process runner."""
 
-    def test_first_episode_asks_for_the_first_activity(self):
+    async def test_first_episode_asks_for_the_first_activity(self):
         """The chain's first episode returns one CallActivity and is not done."""
-        outcome = invoke_orchestrator(ORCHESTRATORS["chain"], _episode("chain"))
+        outcome = parse_state(await RUN("chain", _episode("chain")))
         assert outcome.is_done is False
         assert outcome.error is None
         assert outcome.actions == ({"actionType": 0, "functionName": "greet", "input": '"Tokyo"'},)
 
-    def test_orchestrator_exception_is_read_from_the_out_of_proc_marker(self):
+    async def test_orchestrator_exception_is_read_from_the_out_of_proc_marker(self):
         """An uncaught activity failure comes back as the state's error text."""
         events = (
             history.task_scheduled(0, "explode", '"boom"', START),
             history.task_failed(0, "it broke", "details", START),
         )
-        outcome = invoke_orchestrator(
-            ORCHESTRATORS["uncaught_failure"], _episode("uncaught_failure", *events)
-        )
+        outcome = await _failed_episode("uncaught_failure", *events)
         assert outcome.error == "it broke \n details"
         assert len(outcome.actions) == 1
 
-    def test_sdk_failure_outside_the_marker_becomes_an_error(self):
+    async def test_sdk_failure_outside_the_marker_becomes_an_error(self):
         """A completion whose Result is not JSON text makes the SDK fail: reported as an error."""
         events = (
             history.task_scheduled(0, "greet", '"Tokyo"', START),
             history.task_completed(0, "not json", START),
         )
-        outcome = invoke_orchestrator(ORCHESTRATORS["chain"], _episode("chain", *events))
+        outcome = await _failed_episode("chain", *events)
         assert outcome.error is not None
         assert outcome.error.startswith("JSONDecodeError")

@@ -12,7 +12,7 @@ import pytest
 
 from devhost.durable import DurableEngine, SqliteStore, VirtualClock, WallClock
 from tests.durable.conftest import EngineFactory
-from tests.durable.harness import ORCHESTRATORS, START
+from tests.durable.harness import ORCHESTRATORS, START, in_process_runner
 
 
 @contextlib.asynccontextmanager
@@ -135,6 +135,26 @@ class TestRunForever:
         assert failed["runtimeStatus"] == "Failed"
         assert "devhost durable engine error: JSONDecodeError" in failed["output"]
         assert completed["output"] == ["Hello Tokyo!", "Hello Seattle!"]
+
+    async def test_broken_invocation_is_retried_by_the_scheduler(self, make_engine: EngineFactory):
+        """An invocation that breaks is retried after its 2 s backoff (2 ms at time_scale=1000)."""
+        inner = in_process_runner(ORCHESTRATORS)
+        calls: list[str] = []
+
+        async def breaks_once(name: str, context_json: str) -> str:
+            calls.append(name)
+            if len(calls) == 1:
+                raise ConnectionError("the language worker process exited")
+            return await inner(name, context_json)
+
+        engine, _ = make_engine(clock=WallClock(time_scale=1000), runner=breaks_once)
+        async with scheduling(engine):
+            instance_id = await engine.start_new("chain", None, None)
+            async with asyncio.timeout(10):
+                status = await engine.wait_for_completion(instance_id)
+
+        assert status["output"] == ["Hello Tokyo!", "Hello Seattle!"]
+        assert calls == ["chain"] * 4  # the broken one, then one episode per step
 
     async def test_virtual_clock_cannot_run_forever(self, engine):
         """run_forever needs real time; a VirtualClock is driven with run_until_idle."""

@@ -32,7 +32,7 @@ from tests.e2e.harness import (
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, Any, None]:
+) -> Generator[None, Any]:
     """Append the tail of every running host's log to the report of a failed e2e test."""
     outcome = yield
     report = outcome.get_result()

@@ -1,8 +1,5 @@
-"""One emulator stack and one in-process host with a virtual clock for this package.
-
-Package scope: the host puts its settings into os.environ while it runs, and later suites
-start hosts as processes that inherit the environment.
-"""
+"""One emulator stack and one host (its worker a process of its own) with a virtual clock for
+this package."""
 
 from __future__ import annotations
 
@@ -16,7 +13,6 @@ from devhost.durable import VirtualClock
 from devhost.host import Host
 from devhost.host_thread import HostThread
 from emulators.testing import EmulatorStack, skip_without_azurite
-from shared.settings import get_settings
 from tests.examples import RESOURCE_GROUP, ROOT, SUBSCRIPTION
 from tests.orchestration.harness import AppUnderTest
 
@@ -43,12 +39,8 @@ def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppUnderTest]:
             clock=clock,
             start_listeners=False,
         )
-        # The app caches its settings per process, as in Azure; other tests share this
-        # process, so start and end with a clean cache.
-        get_settings.cache_clear()
         thread = HostThread(host)
         try:
             yield AppUnderTest(thread=thread, stack=stack, clock=clock)
         finally:
             thread.stop()
-            get_settings.cache_clear()

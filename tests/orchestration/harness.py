@@ -1,26 +1,43 @@
 """Runs the real function app on the local host with a virtual durable clock.
 
-Orchestrations, activities and bindings run through devhost's durable engine (the JSON replay
-protocol); ARM, managed identity, Event Grid and storage are the project's emulators and
-Azurite on loopback. Nothing is patched: tests steer behaviour through the emulators' control
-APIs and read what the emulators received.
+Every function runs in Microsoft's worker, in its own process. Orchestrations, activities and
+bindings run through devhost's durable engine (the JSON replay protocol); ARM, managed
+identity, Event Grid and storage are the project's emulators and Azurite on loopback. Nothing
+is patched: tests steer behaviour through the emulators' control APIs and read what the
+emulators received.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import azure.functions as func
 import requests
-from azure.functions.queue import QueueMessage
 
+from devhost.bindings import event_grid_trigger, queue_trigger
 from devhost.durable import VirtualClock
 from devhost.host_thread import HostThread
 from emulators.testing import EmulatorStack
 from shared.names import EVENTGRID_INTAKE, QUEUE_INTAKE
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What an HTTP function answered, read the way the tests read a func.HttpResponse."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def get_body(self) -> bytes:
+        return self.body
+
+    @property
+    def mimetype(self) -> str:
+        return self.headers.get("Content-Type", "").split(";")[0].strip()
 
 
 @dataclass
@@ -45,26 +62,16 @@ class AppUnderTest:
         *,
         raw: bytes | None = None,
         content_type: str = "application/json",
-    ) -> func.HttpResponse:
-        function = {
-            ("POST", "interactions"): "post_interaction",
-            ("GET", "operations"): "get_operation",
-            ("DELETE", "operations"): "cancel_operation",
-        }
-        kind = route.split("/")[0]
-        params = {"operationId": route.split("/")[1]} if kind == "operations" else {}
-        request = func.HttpRequest(
-            method=method,
-            url=f"{self.host_url}/api/{route}",
+    ) -> Reply:
+        data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+        answer = requests.request(
+            method,
+            f"{self.host_url}/api/{route}",
+            data=data,
             headers={"content-type": content_type},
-            params={},
-            route_params=params,
-            body=raw if raw is not None else b"" if body is None else json.dumps(body).encode(),
+            timeout=60,
         )
-        response: func.HttpResponse = self.thread.call(
-            self.thread.host.invoke(function[(method, kind)], request)
-        )
-        return response
+        return Reply(answer.status_code, answer.headers, answer.content)
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         response = self.http("POST", "interactions", body)
@@ -72,47 +79,54 @@ class AppUnderTest:
         result: dict[str, Any] = json.loads(response.get_body())
         return result
 
-    def put_route(self, hub: str, name: str, definition: dict[str, Any]) -> func.HttpResponse:
-        request = func.HttpRequest(
-            method="PUT",
-            url=f"{self.host_url}/api/hubs/{hub}/interactions/{name}",
-            headers={"content-type": "application/json"},
-            params={},
-            route_params={"hub": hub, "interactionName": name},
-            body=json.dumps(definition).encode(),
-        )
-        response: func.HttpResponse = self.thread.call(
-            self.thread.host.invoke("put_interaction", request)
-        )
-        return response
+    def put_route(self, hub: str, name: str, definition: dict[str, Any]) -> Reply:
+        return self.http("PUT", f"hubs/{hub}/interactions/{name}", definition)
 
     def queue_message(self, text: str, *, message_id: str, dequeue_count: int = 1) -> Any:
-        message = QueueMessage(
-            id=message_id, body=text.encode(), dequeue_count=dequeue_count, pop_receipt="r"
+        """Deliver a message to the queue intake as the queue trigger does (no storage)."""
+        now = datetime.now(UTC)
+        trigger = queue_trigger(
+            message_id=message_id,
+            body=text.encode(),
+            dequeue_count=dequeue_count,
+            pop_receipt="r",
+            inserted_on=now,
+            expires_on=now + timedelta(days=7),
+            next_visible_on=now + timedelta(minutes=1),
         )
-        return self.thread.call(self.thread.host.invoke(QUEUE_INTAKE, message))
+        return self.thread.call(self.thread.host.invoke(QUEUE_INTAKE, trigger))
 
     def cloud_event(self, data: Any, *, event_id: str) -> Any:
-        event = func.CloudEvent(
-            id=event_id,
-            source="/local/intake",
-            type="CustomerInsights.InteractionType.ProvisioningRequested",
-            specversion="1.0",
-            data=data,
+        event = {
+            "id": event_id,
+            "source": "/local/intake",
+            "type": "CustomerInsights.InteractionType.ProvisioningRequested",
+            "specversion": "1.0",
+            "time": datetime.now(UTC).isoformat(),
+            "data": data,
+        }
+        return self.thread.call(
+            self.thread.host.invoke(EVENTGRID_INTAKE, event_grid_trigger(event))
         )
-        return self.thread.call(self.thread.host.invoke(EVENTGRID_INTAKE, event))
 
     def event(self, data: Any, *, event_id: str) -> Any:
-        event = func.EventGridEvent(
-            id=event_id,
-            data=data,
-            topic="/local/intake",
-            subject="intake",
-            event_type="CustomerInsights.InteractionType.ProvisioningRequested",
-            event_time=None,
-            data_version="1.0",
+        event = {
+            "id": event_id,
+            "data": data,
+            "topic": "/local/intake",
+            "subject": "intake",
+            "eventType": "CustomerInsights.InteractionType.ProvisioningRequested",
+            "eventTime": datetime.now(UTC).isoformat(),
+            "dataVersion": "1.0",
+            "metadataVersion": "1",
+        }
+        return self.thread.call(
+            self.thread.host.invoke(EVENTGRID_INTAKE, event_grid_trigger(event))
         )
-        return self.thread.call(self.thread.host.invoke(EVENTGRID_INTAKE, event))
+
+    def apply_settings(self, **changes: str) -> None:
+        """Change app settings; the worker restarts with them, as in Azure."""
+        self.thread.call(self.thread.host.apply_settings(changes))
 
     # Time and durable state.
 

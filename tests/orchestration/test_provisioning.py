@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from shared.settings import get_settings
 from tests.examples import envelope, operation_id_of
 from tests.orchestration.conftest import POLLS_PER_GENERATION
 from tests.orchestration.harness import AppUnderTest
@@ -451,7 +450,7 @@ class TestSecrets:
 
 class TestActivityFailures:
     def test_endpoint_changed_mid_operation_fails_it_without_sending_the_token(
-        self, app: AppUnderTest, monkeypatch: pytest.MonkeyPatch
+        self, app: AppUnderTest
     ) -> None:
         """If ARM_ENDPOINT changes while an operation runs, its polls are refused, not sent.
 
@@ -461,13 +460,12 @@ class TestActivityFailures:
         app.scenario("MovedHub", mode="location", pollsUntilDone=3, retryAfter=30)
         accepted = app.submit(envelope("MovedHub"))
         app.run(until=timedelta(seconds=10))
-        monkeypatch.setenv("ARM_ENDPOINT", "https://management.azure.com")
-        get_settings.cache_clear()
+        endpoint = app.thread.host.environment["ARM_ENDPOINT"]
+        app.apply_settings(ARM_ENDPOINT="https://management.azure.com")
         try:
             app.run()
         finally:
-            monkeypatch.undo()
-            get_settings.cache_clear()
+            app.apply_settings(ARM_ENDPOINT=endpoint)
         view = app.view(accepted["operationId"])
         assert view["status"] == "Failed"
         assert view["error"]["code"] == "OperationError"

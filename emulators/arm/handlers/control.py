@@ -91,7 +91,7 @@ class ControlHandlers:
 M = TypeVar("M", bound=BaseModel)
 
 
-def _parse(request: Request, model: type[M]) -> M:
+def _parse[M: BaseModel](request: Request, model: type[M]) -> M:
     try:
         return parse_control_body(request, model)
     except ControlBodyError as err:

@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import time
+import typing
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,9 @@ from sample_blueprint import bp  # type: ignore[import-not-found]  # found via t
 
 FAIL_MARKER = "fail"
 HOLD_MARKER = "hold"  # the job waits until the test creates `release` in the record dir
+
+# The worker refuses builtin generics such as dict[str, Any] as binding annotations.
+JsonObject = typing.Dict[str, Any]  # noqa: UP006
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(bp)
@@ -46,6 +50,7 @@ def hello(req: func.HttpRequest) -> func.HttpResponse:
         "query": dict(req.params),
         "header": req.headers.get("x-sample"),
         "body": req.get_body().decode(),
+        "pid": os.getpid(),
     }
     return func.HttpResponse(json.dumps(echo), mimetype="application/json", headers={"x-ok": "1"})
 
@@ -82,7 +87,7 @@ def on_event(event: func.EventGridEvent) -> None:
     topic_endpoint_uri="SAMPLE_TOPIC_ENDPOINT",
     topic_key_setting="SAMPLE_TOPIC_KEY",
 )
-def notify(payload: dict[str, Any], completion: func.Out[func.EventGridOutputEvent]) -> str:
+def notify(payload: JsonObject, completion: func.Out[func.EventGridOutputEvent]) -> str:
     """Publish one event for the step named in the payload."""
     completion.set(
         func.EventGridOutputEvent(
