@@ -238,7 +238,11 @@ class Host:
             on_enqueued=self._wake_listeners,
         )
         self._invoker = Invoker(
-            index=index, worker=worker, outputs=outputs, durable_client=lambda: client_json
+            index=index,
+            worker=worker,
+            outputs=outputs,
+            durable_client=lambda: client_json,
+            function_timeout=config.function_timeout,
         )
 
         if self.start_listeners:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 from devhost.bindings import TriggerInput, durable_client_input, typed_data_size
 from devhost.indexing import FunctionIndex
@@ -22,6 +24,10 @@ class FunctionInvocationError(RuntimeError):
     """The function raised (or the worker refused its input); the message is the worker's."""
 
 
+class FunctionTimeoutError(TimeoutError):
+    """The function ran past host.json's functionTimeout."""
+
+
 class Invoker:
     """Sends invocations of one app's functions to its worker."""
 
@@ -32,7 +38,9 @@ class Invoker:
         worker: LanguageWorker,
         outputs: OutputSender,
         durable_client: Callable[[], str],
+        function_timeout: timedelta | None,
     ) -> None:
+        self._timeout = function_timeout
         self._index = index
         self._worker = worker
         self._outputs = outputs
@@ -65,7 +73,7 @@ class Invoker:
                 function.trigger.name,
                 typed_data_size(trigger.data),
             )
-            response = await self._worker.invoke(function.name, request)
+            response = await self._call(function.name, request)
             if response.result.status != pb.StatusResult.Success:
                 reason = response.result.exception.message or "the function failed"
                 raise FunctionInvocationError(reason)
@@ -84,3 +92,25 @@ class Invoker:
                     )
                     await self._outputs.send(binding, value)
             return response.return_value if response.HasField("return_value") else None
+
+    async def _call(self, name: str, request: pb.InvocationRequest) -> pb.InvocationResponse:
+        if self._timeout is None:
+            return await self._worker.invoke(name, request)
+        try:
+            return await asyncio.wait_for(
+                self._worker.invoke(name, request), self._timeout.total_seconds()
+            )
+        except TimeoutError:
+            # The host cannot stop a running function, so it replaces the worker running it
+            # (FunctionExecutor.TryHandleTimeoutAsync, then a worker restart that is not
+            # counted as a worker error).
+            self._worker.recycle()
+            raise FunctionTimeoutError(
+                f"Timeout value of {_timespan(self._timeout)} was exceeded by function: "
+                f"Functions.{name}"
+            ) from None
+
+
+def _timespan(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    return f"{seconds // 3600:02}:{seconds % 3600 // 60:02}:{seconds % 60:02}"

@@ -25,6 +25,8 @@ def configure_logging(*, verbose: bool, stream: TextIO = sys.stderr) -> None:
     # WARNING even with --verbose: the Azure SDKs log every storage poll as a multi-line INFO
     # record, which would drown the invocation lines.
     logging.getLogger("azure").setLevel(logging.WARNING)
+    # The same for the app's own Azure SDK records, forwarded from the worker by category.
+    logging.getLogger("devhost.worker.log.azure").setLevel(logging.WARNING)
 
 
 def log_invocation(

@@ -19,6 +19,9 @@ DEFAULT_VISIBILITY_TIMEOUT = timedelta(0)
 DEFAULT_BATCH_SIZE = 16
 MAX_BATCH_SIZE = 32  # the storage service never returns more per receive
 DEFAULT_MAX_POLLING_INTERVAL = timedelta(minutes=1)
+# functionTimeout when host.json has none: 30 minutes on the plans that run this app (5 on the
+# legacy Consumption plan); "-1" means no limit (ScriptJobHostOptionsSetup.cs).
+DEFAULT_FUNCTION_TIMEOUT = timedelta(minutes=30)
 # Durable's documented default for maxConcurrentActivityFunctions: 10 per processor.
 DEFAULT_ACTIVITY_CONCURRENCY = 10 * (os.cpu_count() or 1)
 
@@ -50,6 +53,7 @@ class HostConfig:
     hub_name: str = DEFAULT_HUB_NAME
     max_concurrent_activities: int = DEFAULT_ACTIVITY_CONCURRENCY
     queues: QueueOptions = QueueOptions()
+    function_timeout: timedelta | None = DEFAULT_FUNCTION_TIMEOUT  # None: unbounded
 
 
 def load_local_settings(path: Path) -> dict[str, str]:
@@ -99,7 +103,20 @@ def parse_host_config(document: Mapping[str, Any], *, source: str = "host.json")
         hub_name=hub,
         max_concurrent_activities=activities,
         queues=_queue_options(queues, source),
+        function_timeout=_function_timeout(document, source),
     )
+
+
+def _function_timeout(document: Mapping[str, Any], source: str) -> timedelta | None:
+    value = document.get("functionTimeout")
+    if value is None:
+        return DEFAULT_FUNCTION_TIMEOUT
+    if value == "-1":
+        return None
+    timeout = parse_timespan(value, name=f"{source}: functionTimeout")
+    if timeout <= timedelta(0):
+        raise SettingsError(f'{source}: functionTimeout must be positive or "-1"')
+    return timeout
 
 
 def parse_timespan(value: object, *, name: str) -> timedelta:

@@ -281,14 +281,17 @@ class WorkerChannel:
 
 
 def _forward_log(log: pb.RpcLog) -> None:
+    # Named by the record's category (the worker's logger name), so the host's log levels
+    # apply per category, as host.json's logLevel does in Azure.
+    logger = _WORKER_LOG.getChild(log.category) if log.category else _WORKER_LOG
     level = _LEVELS.get(log.level, logging.INFO)
     text = log.message
     if log.HasField("exception") and log.exception.message:
         text = f"{text}: {log.exception.message}" if text else log.exception.message
     if log.invocation_id:
-        _WORKER_LOG.log(level, "[%s] %s", log.invocation_id[:8], text)
+        logger.log(level, "[%s] %s", log.invocation_id[:8], text)
     else:
-        _WORKER_LOG.log(level, "%s", text)
+        logger.log(level, "%s", text)
 
 
 def _raise_for(result: pb.StatusResult, what: str) -> None:

@@ -77,14 +77,20 @@ class LanguageWorker:
 
     async def restart(self, environment: Mapping[str, str] | None = None) -> None:
         """Replace the running worker, with a new environment if given, as a settings change
-        does in Azure. Not a worker error: it neither counts nor waits."""
+        does in Azure; returns once the new one has loaded the app."""
         if environment is not None:
             self._environment = dict(environment)
+        self.recycle()
+        await self._ready.wait()
+
+    def recycle(self) -> None:
+        """Kill the running worker and start another, not counted as a worker error: what the
+        host does after a function timeout (WebScriptHostExceptionHandler
+        .OnTimeoutExceptionAsync → RestartWorkerWithInvocationIdAsync)."""
         self._planned_restart = True
         self._ready.clear()
         if self._channel is not None:
-            await self._channel.stop()
-        await self._ready.wait()
+            self._channel.kill()
 
     async def kill(self) -> None:
         """End the running worker now (SIGKILL), as a crash would; the supervisor restarts it."""

@@ -117,6 +117,11 @@ class DevhostProcess:
         """The host's base URL."""
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The host's process id while it runs."""
+        return None if self._process is None else self._process.pid
+
     def start(self) -> None:
         """Spawn the host and wait until /admin/host/status answers; fail fast with the log."""
         with self.log_path.open("ab") as log:

@@ -119,6 +119,28 @@ class TestFailures:
         assert event["eventType"] == "CustomerInsights.InteractionType.ProvisioningFailed"
         assert event["data"]["error"]["message"] == "Field VisitId clashes."
 
+    def test_huge_arm_error_still_ends_failed_with_its_event(self, app: AppUnderTest) -> None:
+        """An ARM error far over the 16 KB custom status cap is cut to fit: the operation
+        ends Failed with one event instead of failing its orchestration."""
+        huge = "Field VisitId clashes with \u00fc\U0001d11e. " * 4_000  # about 140 KB
+        operation_id, view = provision(
+            app,
+            "HugeErrorHub",
+            mode="location",
+            pollsUntilDone=1,
+            finalState="Failed",
+            error={"code": "SchemaConflict", "message": huge},
+        )
+        assert view["status"] == "Failed"
+        assert view["error"]["code"] == "SchemaConflict"
+        assert view["error"]["message"].startswith("Field VisitId clashes")
+        status = app.instance(operation_id)
+        assert status["runtimeStatus"] == "Completed"
+        custom = json.dumps(status["customStatus"], ensure_ascii=False)
+        assert len(custom.encode("utf-16-le")) < 8 * 1024  # half the Durable cap
+        (event,) = app.events_for(operation_id)
+        assert event["eventType"] == "CustomerInsights.InteractionType.ProvisioningFailed"
+
     def test_location_mode_failure_ends_failed(self, app: AppUnderTest) -> None:
         """A failure reported on the Location URL ends the operation as Failed."""
         _, view = provision(app, "LocFail", mode="location", pollsUntilDone=1, finalState="Failed")

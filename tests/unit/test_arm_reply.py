@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from shared.arm_reply import EXCERPT_CHARS, MAX_ERROR_DEPTH, ArmError, ArmReply
+from shared.arm_reply import (
+    ERROR_BUDGET_UTF16,
+    EXCERPT_CHARS,
+    MAX_CODE_CHARS,
+    MAX_DETAILS,
+    MAX_ERROR_DEPTH,
+    ArmError,
+    ArmReply,
+    utf16_units,
+)
 
 URL = "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.CustomerInsights/hubs/h/interactions/Visit"
 
@@ -212,3 +221,35 @@ class TestArmErrorFromReply:
         while error is not None and error.details:
             error, depth = error.details[0], depth + 1
         assert depth == MAX_ERROR_DEPTH
+
+
+class TestErrorBounds:
+    """Every ArmError fits the custom status budget, whatever ARM sent."""
+
+    @staticmethod
+    def nested(depth: int, width: int, text: str) -> dict[str, object]:
+        error: dict[str, object] = {"code": "C" * 300, "message": text, "target": "t" * 999}
+        if depth:
+            error["details"] = [TestErrorBounds.nested(depth - 1, width, text)] * width
+        return error
+
+    @pytest.mark.parametrize(
+        "text",
+        ["x" * 50_000, '"\\' * 20_000, "\u00fc\U0001d11e" * 20_000],
+        ids=["ascii", "escapes", "non-bmp"],
+    )
+    def test_huge_errors_are_cut_to_the_budget(self, text: str) -> None:
+        error = ArmError.model_validate(self.nested(3, 20, text))
+        assert utf16_units(error) <= ERROR_BUDGET_UTF16
+        assert len(error.code) <= MAX_CODE_CHARS
+        assert len(error.details) <= MAX_DETAILS
+        assert error.message.endswith("…")
+
+    def test_small_errors_are_kept_whole(self) -> None:
+        raw = {"code": "Conflict", "message": "m", "details": [{"code": "D", "message": "d"}]}
+        error = ArmError.model_validate(raw)
+        assert error.model_dump(exclude_defaults=True, exclude={"details"}) == {
+            "code": "Conflict",
+            "message": "m",
+        }
+        assert [d.code for d in error.details] == ["D"]
