@@ -102,6 +102,10 @@ class WorkerChannel:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            # Its own session: a terminal's Ctrl+C or a signal to the host's group reaches the
+            # host, which then stops the worker; a host that dies ends the stream, and the
+            # worker exits on its own.
+            start_new_session=True,
         )
         assert self._process.stdout is not None
         assert self._process.stderr is not None
