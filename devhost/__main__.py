@@ -12,6 +12,7 @@ from pathlib import Path
 
 from devhost.host import Host, HostStartError
 from devhost.indexing import IndexedFunction, IndexingError
+from devhost.keys import FUNCTION_KEY_SETTING, MASTER_KEY_SETTING, HostKeys
 from devhost.logs import configure_logging
 from devhost.routes import RouteError
 from devhost.settings import SettingsError, load_local_settings, merge_settings
@@ -37,7 +38,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="settings file whose Values become environment variables "
         "(default: <app-dir>/local.settings.json, skipped if absent)",
     )
-    parser.add_argument("--function-key", default=None, help="key required by FUNCTION routes")
+    parser.add_argument(
+        "--function-key",
+        default=None,
+        help=f"function key of FUNCTION-level routes (default: setting {FUNCTION_KEY_SETTING})",
+    )
+    parser.add_argument(
+        "--master-key",
+        default=None,
+        help=f"master key, accepted on every route (default: setting {MASTER_KEY_SETTING})",
+    )
     parser.add_argument("--verbose", action="store_true", help="DEBUG logs with binding sizes")
     parser.add_argument(
         "--time-scale",
@@ -114,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         app_dir=args.app_dir.resolve(),
         settings=settings,
         port=args.port,
-        function_key=args.function_key,
+        keys=HostKeys(function=args.function_key, master=args.master_key),
         state_dir=args.state_dir.resolve(),
         time_scale=args.time_scale,
     )

@@ -9,9 +9,22 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from devhost.durable import DurableEngine, SqliteStore, VirtualClock, WallClock
+from devhost.bindings import TriggerInput, activity_trigger, json_text, orchestration_trigger
+from devhost.durable import (
+    ActivityInvocationError,
+    DurableEngine,
+    OrchestratorInvocationError,
+    SqliteStore,
+    VirtualClock,
+    WallClock,
+)
 from devhost.durable.protocol import OrchestratorRunner
 from devhost.indexing import FunctionIndex
+from devhost.invoker import FunctionInvocationError
+from devhost.rpc import function_rpc_pb2 as pb
+
+Invoke = Callable[[str, TriggerInput], Awaitable[pb.TypedData | None]]
+"""Runs a function in the worker with a trigger input; its `$return` value."""
 
 
 class StateDirInUse(RuntimeError):  # noqa: N818  # reads as the condition it reports
@@ -79,3 +92,38 @@ def build_engine(
         task_hub=task_hub,
         max_concurrent_activities=max_concurrent_activities,
     )
+
+
+class DurableFunctions:
+    """The engine's two runners over the host's invoke: episodes and activities in the worker.
+
+    A function that raised is the engine's *InvocationError, so it is recorded as the Durable
+    extension records it; anything else (a dead worker, a timeout) breaks the invocation.
+    """
+
+    def __init__(self, *, index: FunctionIndex, invoke: Invoke) -> None:
+        self._index = index
+        self._invoke = invoke
+
+    async def run_orchestrator(self, name: str, context_json: str) -> str:
+        """One episode of orchestrator `name`; the SDK's state JSON text."""
+        self._require(name, "orchestrationTrigger")
+        try:
+            return json_text(await self._invoke(name, orchestration_trigger(context_json)))
+        except FunctionInvocationError as err:
+            raise OrchestratorInvocationError(str(err)) from err
+
+    async def run_activity(self, name: str, input_json: str) -> str:
+        """Activity `name` with the orchestrator's JSON input; its result as JSON text."""
+        self._require(name, "activityTrigger")
+        try:
+            return json_text(await self._invoke(name, activity_trigger(input_json)))
+        except FunctionInvocationError as err:
+            raise ActivityInvocationError(str(err)) from err
+
+    def _require(self, name: str, trigger_type: str) -> None:
+        function = self._index[name]
+        if function.trigger_type != trigger_type:
+            raise ValueError(
+                f"function {name!r} is not an {trigger_type} ({function.trigger_type})"
+            )

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from devhost.bindings import TriggerInput, event_grid_trigger
 from devhost.indexing import FunctionIndex
-from devhost.keys import presented_key_matches
+from devhost.keys import HostKeys, check_webhook, presented_key, refused
 
 WEBHOOK_PATH = "/runtime/webhooks/eventgrid"
 EVENT_TYPE_HEADER = "aeg-event-type"
@@ -88,19 +88,20 @@ class EventGridWebhook:
         *,
         index: FunctionIndex,
         invoke: Callable[[str, TriggerInput], Awaitable[Any]],
-        function_key: str | None,
+        keys: HostKeys,
     ) -> None:
         self._functions = {f.name for f in index.of_trigger("eventGridTrigger")}
         self._invoke = invoke
-        self._key = function_key
+        self._keys = keys
 
     async def handle(self, request: web.Request) -> web.Response:
         """Answer a handshake or deliver the posted events."""
-        # In Azure the webhook needs the Event Grid system key; locally the one key.
-        if self._key is not None and not presented_key_matches(
-            self._key, query=request.query, headers=request.headers
-        ):
-            return web.Response(status=401, text="a valid key (code=...) is required")
+        # Checked before the function name, as the host authorizes the route first.
+        refusal = check_webhook(
+            self._keys, "eventgrid", presented_key(request.query, request.headers)
+        )
+        if refusal is not None:
+            return refused(request, refusal)
         name = request.query.get("functionName", "")
         if name not in self._functions:
             return web.Response(status=404, text=f"cannot find function: '{name}'")

@@ -20,13 +20,13 @@ import aiohttp
 from aiohttp import web
 from azure.storage.queue.aio import QueueClient
 
-from devhost.bindings import TriggerInput, activity_trigger, json_text, orchestration_trigger
-from devhost.durable import DurableEngine, OrchestratorInvocationError, VirtualClock, WallClock
-from devhost.durable_wiring import StateDirInUse, build_engine, open_store
+from devhost.bindings import TriggerInput
+from devhost.durable import DurableEngine, VirtualClock, WallClock
+from devhost.durable_wiring import DurableFunctions, StateDirInUse, build_engine, open_store
 from devhost.http_server import create_web_app
 from devhost.indexing import FunctionIndex, index_metadata
-from devhost.invoker import FunctionInvocationError, Invoker
-from devhost.keys import configured_key
+from devhost.invoker import Invoker
+from devhost.keys import NO_KEYS, HostKeys, configured_keys
 from devhost.outputs import OutputSender
 from devhost.queue_listener import QueueListener
 from devhost.queue_policy import poison_queue_name, trigger_queue_name_problem
@@ -59,7 +59,7 @@ class Host:
         app_dir: Path,
         settings: Mapping[str, str],
         port: int = 0,
-        function_key: str | None = None,
+        keys: HostKeys = NO_KEYS,
         state_dir: Path,
         clock: VirtualClock | WallClock | None = None,
         time_scale: float = 1.0,
@@ -71,7 +71,7 @@ class Host:
         self.state_dir = state_dir
         self.clock = clock if clock is not None else WallClock(time_scale)
         self.start_listeners = start_listeners
-        self._explicit_key = function_key
+        self._explicit_keys = keys
         # What the app sees as its environment: the settings over the host's own variables.
         self.environment = {**os.environ, **self.settings}
         self._tasks: list[asyncio.Task[None]] = []
@@ -83,6 +83,7 @@ class Host:
         self._engine: DurableEngine | None = None
         self._invoker: Invoker | None = None
         self._worker: LanguageWorker | None = None
+        self._durable: DurableFunctions | None = None
         self._url: str | None = None
         self._config = HostConfig()
 
@@ -138,16 +139,11 @@ class Host:
 
     async def run_activity(self, name: str, input_json: str) -> str:
         """Run activity `name` with the orchestrator's JSON input; its result as JSON text."""
-        self._require_trigger(name, "activityTrigger")
-        return json_text(await self.invoke(name, activity_trigger(input_json)))
+        return await self._durable_functions().run_activity(name, input_json)
 
     async def run_orchestrator(self, name: str, context_json: str) -> str:
         """Run one episode of orchestrator `name`; the SDK's state JSON text."""
-        self._require_trigger(name, "orchestrationTrigger")
-        try:
-            return json_text(await self.invoke(name, orchestration_trigger(context_json)))
-        except FunctionInvocationError as err:
-            raise OrchestratorInvocationError(str(err)) from err
+        return await self._durable_functions().run_orchestrator(name, context_json)
 
     async def apply_settings(self, changes: Mapping[str, str]) -> None:
         """Change app settings while running: as in Azure, the worker restarts with them."""
@@ -155,12 +151,10 @@ class Host:
         self.environment.update(changes)
         await self.worker.restart(self.environment)
 
-    def _require_trigger(self, name: str, trigger_type: str) -> None:
-        function = self.index[name]
-        if function.trigger_type != trigger_type:
-            raise ValueError(
-                f"function {name!r} is not an {trigger_type} ({function.trigger_type})"
-            )
+    def _durable_functions(self) -> DurableFunctions:
+        if self._durable is None:
+            raise RuntimeError("the host has not been started")
+        return self._durable
 
     async def stop(self) -> None:
         """Stop listeners, the engine and the server, close clients, restore the environment.
@@ -194,7 +188,7 @@ class Host:
     async def _start(self) -> None:
         environment = self.environment
         self._config = config = load_host_config(self.app_dir)
-        key = configured_key(self._explicit_key, environment)
+        keys = configured_keys(self._explicit_keys, environment)
         sock = _bind(self.port)
         self._closers.append(sock.close)  # in case start fails before the server owns it
         self._url = f"http://{BIND_HOST}:{sock.getsockname()[1]}"
@@ -210,6 +204,7 @@ class Host:
         except WorkerError as err:
             raise HostStartError(str(err)) from None
         self._index = index = index_metadata(worker.functions)
+        self._durable = DurableFunctions(index=index, invoke=self.invoke)
 
         queues = QueueClients(environment)
         http = aiohttp.ClientSession()
@@ -229,7 +224,7 @@ class Host:
             task_hub=config.hub_name,
             max_concurrent_activities=config.max_concurrent_activities,
         )
-        client_json = engine.client_binding_json(self._url, function_key=key)
+        client_json = engine.client_binding_json(self._url, keys=keys)
         outputs = OutputSender(
             settings=environment,
             queues=queues,
@@ -250,9 +245,9 @@ class Host:
         app = create_web_app(
             index=index,
             route_prefix=config.route_prefix,
-            function_key=key,
+            keys=keys,
             invoke=self.invoke,
-            extra_routes=engine.http_app_routes(function_key=key),
+            extra_routes=engine.http_app_routes(keys=keys),
             background_errors=self._background_errors,
         )
         self._runner = web.AppRunner(app, access_log=None)

@@ -1,4 +1,4 @@
-"""The host's HTTP front: HTTP triggers under the route prefix, function keys, the Event Grid
+"""The host's HTTP front: HTTP triggers under the route prefix, host keys, the Event Grid
 webhook, the durable extension's routes and `GET /admin/host/status`."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from aiohttp import web
 from devhost.bindings import BindingValueError, TriggerInput, http_response, http_trigger
 from devhost.eventgrid_webhook import WEBHOOK_PATH, EventGridWebhook
 from devhost.indexing import FunctionIndex
-from devhost.keys import key_required, presented_key_matches
+from devhost.keys import HostKeys, check_admin, check_function, presented_key, refused
 from devhost.routes import Route, RouteTable, compile_template, split_prefix
 
 _LOG = logging.getLogger("devhost.http")
@@ -44,7 +44,7 @@ def create_web_app(
     *,
     index: FunctionIndex,
     route_prefix: str,
-    function_key: str | None,
+    keys: HostKeys,
     invoke: Invoke,
     extra_routes: Iterable[web.AbstractRouteDef] = (),
     background_errors: Callable[[], list[str]] = list,
@@ -54,14 +54,15 @@ def create_web_app(
     `background_errors` says why background work (the durable scheduler, queue listeners)
     stopped; any reason turns the host status from Running to Error.
     """
-    front = _FunctionRoutes(
-        index=index, route_prefix=route_prefix, function_key=function_key, invoke=invoke
-    )
-    webhook = EventGridWebhook(index=index, invoke=invoke, function_key=function_key)
+    front = _FunctionRoutes(index=index, route_prefix=route_prefix, keys=keys, invoke=invoke)
+    webhook = EventGridWebhook(index=index, invoke=invoke, keys=keys)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     started = time.monotonic()
 
-    async def host_status(_: web.Request) -> web.Response:
+    async def host_status(request: web.Request) -> web.Response:
+        refusal = check_admin(keys, presented_key(request.query, request.headers))
+        if refusal is not None:
+            return refused(request, refusal)
         uptime_ms = round((time.monotonic() - started) * 1000)
         errors = background_errors()
         status: dict[str, Any] = {
@@ -90,13 +91,13 @@ class _FunctionRoutes:
         *,
         index: FunctionIndex,
         route_prefix: str,
-        function_key: str | None,
+        keys: HostKeys,
         invoke: Invoke,
     ) -> None:
         self._index = index
         self._table = route_table(index)
         self._prefix = route_prefix
-        self._key = function_key
+        self._keys = keys
         self._invoke = invoke
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -109,10 +110,11 @@ class _FunctionRoutes:
         route, params = found
         function = self._index[route.function_name]
         auth_level = str(function.trigger.get("authLevel", "FUNCTION"))
-        if key_required(auth_level, self._key) and not presented_key_matches(
-            str(self._key), query=request.query, headers=request.headers
-        ):
-            return web.Response(status=401, text="a valid function key is required")
+        refusal = check_function(
+            self._keys, auth_level, presented_key(request.query, request.headers)
+        )
+        if refusal is not None:
+            return refused(request, refusal)
         trigger = http_trigger(
             method=request.method,
             url=str(request.url),

@@ -46,7 +46,13 @@ INTAKE_EVENT_TYPE = "CustomerInsights.InteractionType.ProvisioningRequested"
 COMPLETION_EVENT_PREFIX = "CustomerInsights.InteractionType.Provisioning"
 # shared.names.EVENTGRID_INTAKE; this script runs with only the standard library and requests.
 INTAKE_FUNCTION = "eventgrid_intake"
-KEY_SETTING = "DEVHOST_FUNCTION_KEY"
+# devhost.keys' settings, by the name of the key each holds.
+KEY_SETTINGS = {
+    "function": "DEVHOST_FUNCTION_KEY",
+    "master": "DEVHOST_MASTER_KEY",
+    "eventgrid_extension": "DEVHOST_EVENTGRID_EXTENSION_KEY",
+    "durabletask_extension": "DEVHOST_DURABLETASK_EXTENSION_KEY",
+}
 START_TIMEOUT_SECONDS = 60.0
 # `python -m emulators` may need Azurite's 10 s and the Event Grid delivery worker's 11 s in
 # turn before it exits on its own; SIGKILL sooner would orphan Azurite (its own session).
@@ -204,6 +210,19 @@ def emulators_ready(settings: Path, launched: float) -> bool:
     return all(answers(url) for url in health) and all(port_open(url) for url in storage)
 
 
+def add_missing_keys(settings: Path = SETTINGS, sample: Path = SAMPLE_SETTINGS) -> list[str]:
+    """Copy into `settings` the sample's key settings it lacks (a file made before devhost had
+    them would otherwise refuse the Event Grid subscription); the names added. An empty value
+    stays: it is how a key is left unset."""
+    document = json.loads(settings.read_text(encoding="utf-8-sig"))
+    defaults = read_values(sample)
+    missing = [name for name in KEY_SETTINGS.values() if name not in document["Values"]]
+    if missing:
+        document["Values"].update({name: defaults[name] for name in missing})
+        settings.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return missing
+
+
 def storage_endpoints(connection_string: str) -> list[str]:
     """Blob, queue and table endpoints named in an explicit storage connection string."""
     parts = dict(item.split("=", 1) for item in connection_string.split(";") if "=" in item)
@@ -217,7 +236,7 @@ class Stack:
     """Where the running parts answer."""
 
     app_url: str
-    key: str | None
+    keys: dict[str, str]  # the configured ones, by the names of KEY_SETTINGS
     eventgrid_url: str
     topic_endpoint: str
 
@@ -251,10 +270,9 @@ def start_app(args: argparse.Namespace, children: list[Child], deadline: float) 
     app_url = f"http://127.0.0.1:{args.port}"
     wait_for(f"the app at {app_url}", lambda: answers(f"{app_url}/api/ping"), children, deadline)
     values = read_values()
-    key = values.get(KEY_SETTING) or None
     stack = Stack(
         app_url=app_url,
-        key=key,
+        keys={name: values[s] for name, s in KEY_SETTINGS.items() if values.get(s)},
         eventgrid_url=origin(values["EVENTGRID_TOPIC_ENDPOINT"]),
         topic_endpoint=values["EVENTGRID_TOPIC_ENDPOINT"],
     )
@@ -271,8 +289,9 @@ def _warnings_only(line: str) -> str | None:
 def subscribe(stack: Stack) -> None:
     """Push intake events (only those: completion events share the topic) to the app."""
     webhook = f"{stack.app_url}/runtime/webhooks/eventgrid?functionName={INTAKE_FUNCTION}"
-    if stack.key:
-        webhook += f"&code={stack.key}"
+    # The webhook takes the Event Grid extension's system key, as in Azure.
+    if "eventgrid_extension" in stack.keys:
+        webhook += f"&code={stack.keys['eventgrid_extension']}"
     response = requests.post(
         f"{stack.eventgrid_url}/_emulator/subscriptions",
         json={"endpoint": webhook, "includedEventTypes": [INTAKE_EVENT_TYPE]},
@@ -295,11 +314,19 @@ def python_command() -> str:
 
 def usage(stack: Stack) -> str:
     """The "what to call" block."""
-    key_header = f' -H "x-functions-key: {stack.key}"' if stack.key else ""
+    function_key = stack.keys.get("function")
+    master_key = stack.keys.get("master")
+    master_lines = [
+        "Host status:",
+        f'  curl -H "x-functions-key: {master_key}" {stack.app_url}/admin/host/status',
+    ]
+    key_header = f' -H "x-functions-key: {function_key}"' if function_key else ""
     url_option = "" if stack.app_url.endswith(":7071") else f" --url {stack.app_url}"
     submit = f"{python_command()} -m tools.submit examples/interaction.json"
+    keys = ", ".join(f"{name} {value}" for name, value in stack.keys.items())
     lines = [
-        f"The app runs at {stack.app_url}" + (f" (function key {stack.key})" if stack.key else ""),
+        f"The app runs at {stack.app_url}",
+        f"Keys: {keys}" if keys else "Keys: none configured, every route is open",
         "",
         "Submit a definition:",
         f'  curl -X PUT "{stack.app_url}/api/hubs/sdkTestHub/interactions/TestProfileType396"'
@@ -308,6 +335,7 @@ def usage(stack: Stack) -> str:
         *(f"  {submit} --via {path} --follow{url_option}" for path in DEMO_PATHS),
         "Status of an operation:",
         f"  curl{key_header} {stack.app_url}/api/operations/<operationId>",
+        *(master_lines if master_key else []),
         "Events the topic received:",
         f"  curl {stack.eventgrid_url}/_emulator/events",
         f"Logs: {LOG_DIR.relative_to(REPO_ROOT)}/emulators.log, "
@@ -456,6 +484,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not SETTINGS.exists():
         shutil.copyfile(SAMPLE_SETTINGS, SETTINGS)
         print(f"Created {SETTINGS.name} from {SAMPLE_SETTINGS.name}")
+    added = add_missing_keys()
+    if added:
+        print(f"Added {', '.join(added)} to {SETTINGS.name} from {SAMPLE_SETTINGS.name}")
     if args.demo:
         # Fresh durable state and queues each time, so the demo runs the same every time.
         shutil.rmtree(DEMO_DIR, ignore_errors=True)

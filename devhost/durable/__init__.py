@@ -12,10 +12,15 @@ from devhost.durable.errors import (
     InstanceStillRunning,
     UnknownOrchestrator,
 )
-from devhost.durable.protocol import OrchestratorInvocationError, OrchestratorRunner
+from devhost.durable.protocol import (
+    ActivityInvocationError,
+    OrchestratorInvocationError,
+    OrchestratorRunner,
+)
 from devhost.durable.store import SqliteStore
 
 __all__ = [
+    "ActivityInvocationError",
     "ActivityRunner",
     "DurableEngine",
     "InstanceExists",

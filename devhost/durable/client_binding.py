@@ -16,13 +16,14 @@ _CONNECTION = "Storage"
 
 
 def management_urls(
-    origin: str, task_hub: str, function_key: str | None, instance_id: str = INSTANCE_PLACEHOLDER
+    origin: str, task_hub: str, key: str | None, instance_id: str = INSTANCE_PLACEHOLDER
 ) -> dict[str, str]:
-    """The extension's `managementUrls` for one instance (or the placeholder)."""
+    """The extension's `managementUrls` for one instance (or the placeholder); `key`, the
+    durabletask_extension system key, goes in as `code`."""
     base = f"{origin.rstrip('/')}{WEBHOOK_PATH}/instances/{quote(instance_id, safe='')}"
     query = f"taskHub={quote(task_hub, safe='')}&connection={_CONNECTION}"
-    if function_key:
-        query += f"&code={quote(function_key, safe='')}"
+    if key:
+        query += f"&code={quote(key, safe='')}"
     return {
         "id": instance_id,
         "statusQueryGetUri": f"{base}?{query}",
@@ -36,10 +37,15 @@ def management_urls(
     }
 
 
-def client_binding_json(origin: str, task_hub: str, function_key: str | None) -> str:
-    """The JSON string the host injects into a `durable_client_input` parameter."""
+def client_binding_json(origin: str, task_hub: str, key: str | None) -> str:
+    """The JSON string the host injects into a `durable_client_input` parameter.
+
+    `key` is the durabletask_extension system key: the extension puts it in
+    `requiredQueryStringParameters` as `code=...` and in every URL, since the webhook routes
+    take that key (or the master key).
+    """
     base_url = f"{origin.rstrip('/')}{WEBHOOK_PATH}"
-    code = f"code={quote(function_key, safe='')}" if function_key else ""
+    code = f"code={quote(key, safe='')}" if key else ""
     creation = f"{base_url}/orchestrators/{{functionName}}[/{{instanceId}}]"
     wait = "timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}"
     return json.dumps(
@@ -50,7 +56,7 @@ def client_binding_json(origin: str, task_hub: str, function_key: str | None) ->
                 "createAndWaitOnNewInstancePostUri": f"{creation}?{wait}"
                 + (f"&{code}" if code else ""),
             },
-            "managementUrls": management_urls(origin, task_hub, function_key),
+            "managementUrls": management_urls(origin, task_hub, key),
             "baseUrl": base_url,
             "requiredQueryStringParameters": code,
             "rpcBaseUrl": f"{origin.rstrip('/')}{RPC_PATH}",

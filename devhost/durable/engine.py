@@ -40,6 +40,7 @@ from devhost.durable.errors import (
     UnknownOrchestrator,
 )
 from devhost.durable.protocol import (
+    ActivityInvocationError,
     OrchestratorInvocationError,
     OrchestratorOutcome,
     OrchestratorRunner,
@@ -62,6 +63,8 @@ from devhost.durable.store import SqliteStore
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+    from devhost.keys import HostKeys
 
 _LOG = logging.getLogger(__name__)
 
@@ -277,15 +280,15 @@ class DurableEngine:
                 return status
             await changed.wait()
 
-    def client_binding_json(self, origin: str, *, function_key: str | None = None) -> str:
+    def client_binding_json(self, origin: str, *, keys: HostKeys) -> str:
         """The `starter` JSON for a `durable_client_input` parameter of a host at `origin`."""
-        return client_binding.client_binding_json(origin, self.task_hub, function_key)
+        return client_binding.client_binding_json(origin, self.task_hub, keys.durabletask_extension)
 
-    def http_app_routes(self, *, function_key: str | None = None) -> list[web.RouteDef]:
+    def http_app_routes(self, *, keys: HostKeys) -> list[web.RouteDef]:
         """aiohttp routes of the durable HTTP API (RPC and public webhook paths)."""
         from devhost.durable.http_api import build_routes
 
-        return build_routes(self, function_key=function_key)
+        return build_routes(self, keys=keys)
 
     # Scheduling
 
@@ -576,7 +579,10 @@ class DurableEngine:
             try:
                 result = await self._run_activity(item.name, item.input)
             except Exception as exc:
-                reason = f"Activity function '{item.name}' failed: {type(exc).__name__}: {exc}"
+                raised = exc.message if isinstance(exc, ActivityInvocationError) else None
+                reason = f"Activity function '{item.name}' failed: " + (
+                    raised or f"{type(exc).__name__}: {exc}"
+                )
                 event = history.task_failed(
                     item.task_id, reason, traceback.format_exc(), self.clock.now()
                 )

@@ -23,7 +23,7 @@ from devhost.durable.errors import (
     UnknownOrchestrator,
 )
 from devhost.durable.records import ACTIVE_STATUSES, RuntimeStatus
-from devhost.keys import presented_key_matches
+from devhost.keys import HostKeys, check_webhook, presented_key, refused
 
 if TYPE_CHECKING:
     from devhost.durable.engine import DurableEngine
@@ -34,13 +34,13 @@ _UNSUPPORTED_OPERATIONS = frozenset({"rewind", "restart", "suspend", "resume"})
 _ALREADY_EXISTS = "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException"
 
 
-def build_routes(engine: DurableEngine, *, function_key: str | None) -> list[web.RouteDef]:
+def build_routes(engine: DurableEngine, *, keys: HostKeys) -> list[web.RouteDef]:
     """Routes under `/durabletask` (RPC, loopback clients only, no key) and the webhook path
-    (the function key when one is given)."""
-    api = _DurableHttpApi(engine, function_key)
+    (the durabletask_extension system key or the master key, once keys are configured)."""
+    api = _DurableHttpApi(engine, keys.durabletask_extension)
 
     def webhook_guard(handler: Handler) -> Handler:
-        return handler if function_key is None else _require_key(handler, function_key)
+        return _require_key(handler, keys)
 
     routes: list[web.RouteDef] = []
     for prefix, guard in ((RPC_PATH.rstrip("/"), _loopback_only), (WEBHOOK_PATH, webhook_guard)):
@@ -87,9 +87,9 @@ def unwrap_body(text: str) -> str | None:
 class _DurableHttpApi:
     """Request handlers over one engine."""
 
-    def __init__(self, engine: DurableEngine, function_key: str | None) -> None:
+    def __init__(self, engine: DurableEngine, key: str | None) -> None:
         self.engine = engine
-        self.function_key = function_key
+        self.key = key  # the durabletask_extension key the management URLs carry
 
     async def start(self, request: web.Request) -> web.Response:
         try:
@@ -115,7 +115,7 @@ class _DurableHttpApi:
         except (UnknownOrchestrator, ValueError) as exc:
             return _error(400, str(exc))
         urls = management_urls(
-            str(request.url.origin()), self.engine.task_hub, self.function_key, instance_id
+            str(request.url.origin()), self.engine.task_hub, self.key, instance_id
         )
         body = {key: value for key, value in urls.items() if key != "rewindPostUri"}
         return web.json_response(
@@ -222,12 +222,12 @@ class _DurableHttpApi:
         return web.json_response({"instancesDeleted": deleted})
 
 
-def _require_key(handler: Handler, key: str) -> Handler:
+def _require_key(handler: Handler, keys: HostKeys) -> Handler:
+    # The host guards /runtime/webhooks/durabletask/... before the extension sees the request.
     async def guarded(request: web.Request) -> web.StreamResponse:
-        if not presented_key_matches(key, query=request.query, headers=request.headers):
-            return _error(
-                401, "A valid key is required: the 'code' query parameter or x-functions-key."
-            )
+        refusal = check_webhook(keys, "durabletask", presented_key(request.query, request.headers))
+        if refusal is not None:
+            return refused(request, refusal)
         return await handler(request)
 
     return guarded
@@ -241,7 +241,7 @@ def _loopback_only(handler: Handler) -> Handler:
             return _error(
                 403,
                 "The durable RPC routes answer only to clients on this machine; use "
-                f"{WEBHOOK_PATH} with the function key.",
+                f"{WEBHOOK_PATH} with the durabletask_extension key.",
             )
         return await handler(request)
 

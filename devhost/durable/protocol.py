@@ -33,6 +33,19 @@ class OrchestratorInvocationError(Exception):
         self.message = message
 
 
+class ActivityInvocationError(Exception):
+    """The activity function raised; `message` is the worker's "<type>: <message>" text.
+
+    The engine records it as it is, as the Durable extension does ("Activity function 'x'
+    failed: RuntimeError: ..."), where any other exception is named by its own type.
+    """
+
+    def __init__(self, message: str) -> None:
+        """Keep the worker's message as `message`."""
+        super().__init__(message)
+        self.message = message
+
+
 class ActionType(IntEnum):
     """`actionType` numbers of the SDK's actions, spelled as the SDK's action classes."""
 

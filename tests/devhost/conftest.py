@@ -10,11 +10,21 @@ import pytest
 
 from devhost.host import Host
 from devhost.host_thread import HostThread
+from devhost.keys import HostKeys
 from emulators.azurite import Azurite
 from emulators.testing import skip_without_azurite
 from tests.devhost.support import SAMPLE_APP, TOPIC_KEY, EventGridSink, free_port
 
 FUNCTION_KEY = "sample-function-key"
+MASTER_KEY = "sample-master-key"
+EVENTGRID_KEY = "sample-eventgrid-key"
+DURABLETASK_KEY = "sample-durabletask-key"
+KEYS = HostKeys(
+    function=FUNCTION_KEY,
+    master=MASTER_KEY,
+    eventgrid_extension=EVENTGRID_KEY,
+    durabletask_extension=DURABLETASK_KEY,
+)
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +84,7 @@ def start_host(sample_settings: dict[str, str], tmp_path: Path) -> Iterator[Star
             "app_dir": SAMPLE_APP,
             "settings": sample_settings,
             "state_dir": tmp_path / "state",
-            "function_key": FUNCTION_KEY,
+            "keys": KEYS,
             "time_scale": 1000.0,
         }
         options.update(overrides)

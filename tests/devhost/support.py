@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from devhost.indexing import FunctionIndex, index_metadata
+from devhost.keys import KEY_HEADER
 from devhost.rpc.worker import LanguageWorker
 
 # Re-exported: the host tests and the e2e tests take every helper from this module.
@@ -104,12 +105,19 @@ PROCESS_START_TIMEOUT = 30.0
 
 
 class DevhostProcess:
-    """`python -m devhost` as a child process in its own process group, with its log kept."""
+    """`python -m devhost` as a child process in its own process group, with its log kept.
 
-    def __init__(self, args: list[str], *, port: int, log_path: Path) -> None:
+    `master_key` is the master key the host was given, which its status route needs; None
+    for a host without keys.
+    """
+
+    def __init__(
+        self, args: list[str], *, port: int, log_path: Path, master_key: str | None
+    ) -> None:
         self.args = args
         self.port = port
         self.log_path = log_path
+        self.master_key = master_key
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -139,7 +147,8 @@ class DevhostProcess:
         if self._process.poll() is not None:
             raise AssertionError(f"devhost exited with {self._process.returncode}:\n{self.log()}")
         try:
-            return requests.get(f"{self.url}/admin/host/status", timeout=1).ok
+            headers = {KEY_HEADER: self.master_key} if self.master_key else {}
+            return requests.get(f"{self.url}/admin/host/status", headers=headers, timeout=1).ok
         except requests.ConnectionError:
             return False
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.devhost.conftest import FUNCTION_KEY
+from devhost.keys import DURABLETASK_EXTENSION_KEY_SETTING
+from tests.devhost.conftest import DURABLETASK_KEY, FUNCTION_KEY, MASTER_KEY
 from tests.devhost.support import (
     REPO_ROOT,
     SAMPLE_APP,
@@ -29,15 +30,18 @@ DELAY_SECONDS = 60
 
 @pytest.fixture
 def devhost_args(tmp_path: Path, sample_settings: dict[str, str]) -> list[str]:
-    """Arguments serving the sample app with a settings file and a state dir in tmp_path."""
+    """Arguments serving the sample app with a settings file and a state dir in tmp_path: the
+    function and master keys as options, the durable webhook's key as a setting."""
     settings_file = tmp_path / "local.settings.json"
-    settings_file.write_text(json.dumps({"IsEncrypted": False, "Values": sample_settings}))
+    values = {**sample_settings, DURABLETASK_EXTENSION_KEY_SETTING: DURABLETASK_KEY}
+    settings_file.write_text(json.dumps({"IsEncrypted": False, "Values": values}))
     return [
         "--app-dir", str(SAMPLE_APP),
         "--settings", str(settings_file),
         "--state-dir", str(tmp_path / "state"),
         "--time-scale", TIME_SCALE,
         "--function-key", FUNCTION_KEY,
+        "--master-key", MASTER_KEY,
     ]  # fmt: skip
 
 
@@ -66,7 +70,9 @@ class TestCommandLine:
         """After SIGKILL mid-timer, a restart on the same state dir finishes the orchestration
         and the activity that had completed is not run again."""
         port = free_port()
-        first = DevhostProcess(devhost_args, port=port, log_path=tmp_path / "host-1.log")
+        first = DevhostProcess(
+            devhost_args, port=port, log_path=tmp_path / "host-1.log", master_key=MASTER_KEY
+        )
         processes.append(first)
         first.start()
         started = requests.post(
@@ -82,7 +88,9 @@ class TestCommandLine:
         first.kill()
         assert [e["data"]["step"] for e in topic.events()] == ["first"]
 
-        second = DevhostProcess(devhost_args, port=port, log_path=tmp_path / "host-2.log")
+        second = DevhostProcess(
+            devhost_args, port=port, log_path=tmp_path / "host-2.log", master_key=MASTER_KEY
+        )
         processes.append(second)
         second.start()
         final = wait_until(
@@ -99,7 +107,9 @@ class TestCommandLine:
         self, devhost_args: list[str], processes: list[DevhostProcess], tmp_path: Path
     ) -> None:
         """SIGTERM stops the host with exit code 0, after it listed its functions."""
-        host = DevhostProcess(devhost_args, port=free_port(), log_path=tmp_path / "host.log")
+        host = DevhostProcess(
+            devhost_args, port=free_port(), log_path=tmp_path / "host.log", master_key=MASTER_KEY
+        )
         processes.append(host)
         host.start()
         assert requests.get(f"{host.url}/api/ping", timeout=10).text == "pong"
@@ -110,7 +120,9 @@ class TestCommandLine:
         self, devhost_args: list[str], processes: list[DevhostProcess], tmp_path: Path
     ) -> None:
         """A second host on a running host's state dir says so in one line and exits 1."""
-        first = DevhostProcess(devhost_args, port=free_port(), log_path=tmp_path / "host.log")
+        first = DevhostProcess(
+            devhost_args, port=free_port(), log_path=tmp_path / "host.log", master_key=MASTER_KEY
+        )
         processes.append(first)
         first.start()
         result = subprocess.run(

@@ -13,7 +13,7 @@ import requests
 
 from devhost.durable import DurableEngine, VirtualClock
 from devhost.host import HostStartError
-from tests.devhost.conftest import FUNCTION_KEY, StartHost
+from tests.devhost.conftest import DURABLETASK_KEY, FUNCTION_KEY, StartHost
 from tests.devhost.support import EventGridSink, wait_until
 
 
@@ -41,7 +41,7 @@ class TestDurableFlow:
         status_url = management["statusQueryGetUri"]
         assert response.headers["Location"] == status_url
         assert status_url.startswith(f"{host.url}/runtime/webhooks/durabletask/instances/")
-        assert f"code={FUNCTION_KEY}" in status_url
+        assert f"code={DURABLETASK_KEY}" in status_url
 
         final = wait_until(lambda: finished_status(status_url), what="the orchestration")
         assert final is not None

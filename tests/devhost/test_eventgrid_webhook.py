@@ -16,7 +16,7 @@ from devhost.eventgrid_webhook import (
     read_webhook_request,
 )
 from devhost.host_thread import HostThread
-from tests.devhost.conftest import FUNCTION_KEY, StartHost
+from tests.devhost.conftest import EVENTGRID_KEY, FUNCTION_KEY, StartHost
 from tests.devhost.support import read_records
 
 WEBHOOK = "/runtime/webhooks/eventgrid"
@@ -47,7 +47,7 @@ def cloud_event(number: int) -> dict[str, Any]:
 def post(host: HostThread, body: Any, event_type: str, **params: str) -> requests.Response:
     return requests.post(
         f"{host.host.url}{WEBHOOK}",
-        params={"functionName": "on_event", "code": FUNCTION_KEY, **params},
+        params={"functionName": "on_event", "code": EVENTGRID_KEY, **params},
         headers={"aeg-event-type": event_type},
         json=body,
         timeout=10,
@@ -109,7 +109,7 @@ class TestEventGridWebhook:
         host = start_host()
         response = requests.options(
             f"{host.host.url}{WEBHOOK}",
-            params={"functionName": "on_event", "code": FUNCTION_KEY},
+            params={"functionName": "on_event", "code": EVENTGRID_KEY},
             headers={"WebHook-Request-Origin": "eventgrid.azure.net"},
             timeout=10,
         )
@@ -156,7 +156,7 @@ class TestEventGridWebhook:
         host = start_host()
         response = requests.post(
             f"{host.host.url}{WEBHOOK}",
-            params={"functionName": "hello", "code": FUNCTION_KEY},
+            params={"functionName": "hello", "code": EVENTGRID_KEY},
             headers={"aeg-event-type": "Notification"},
             json=[grid_event(1)],
             timeout=10,
@@ -169,22 +169,32 @@ class TestEventGridWebhook:
         host = start_host()
         response = requests.post(
             f"{host.host.url}{WEBHOOK}",
-            params={"functionName": "on_event", "code": FUNCTION_KEY},
+            params={"functionName": "on_event", "code": EVENTGRID_KEY},
             json=[grid_event(1)],
             timeout=10,
         )
         assert response.status_code == 400
         assert "aeg-event-type" in response.text
 
-    def test_webhook_needs_the_key(self, start_host: StartHost, record_dir: Path) -> None:
-        """Without the key the webhook answers 401 and invokes nothing."""
+    @pytest.mark.parametrize(
+        ("params", "expected"),
+        [
+            pytest.param({}, 401, id="no-key"),
+            pytest.param({"code": FUNCTION_KEY}, 403, id="function-key"),
+        ],
+    )
+    def test_webhook_needs_the_eventgrid_extension_key(
+        self, start_host: StartHost, record_dir: Path, params: dict[str, str], expected: int
+    ) -> None:
+        """Without a key the webhook answers 401, with the function key 403; either way with
+        an empty body and no invocation."""
         host = start_host()
         response = requests.post(
             f"{host.host.url}{WEBHOOK}",
-            params={"functionName": "on_event"},
+            params={"functionName": "on_event", **params},
             headers={"aeg-event-type": "Notification"},
             json=[grid_event(1)],
             timeout=10,
         )
-        assert response.status_code == 401
+        assert (response.status_code, response.text) == (expected, "")
         assert read_records(record_dir, "events") == []

@@ -10,11 +10,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from devhost.bindings import http_trigger
 from devhost.durable import WallClock
-from tests.devhost.conftest import FUNCTION_KEY, StartHost
+from devhost.keys import NO_KEYS
+from tests.devhost.conftest import (
+    DURABLETASK_KEY,
+    EVENTGRID_KEY,
+    FUNCTION_KEY,
+    MASTER_KEY,
+    StartHost,
+)
 from tests.devhost.support import SAMPLE_APP, EventGridSink, wait_until
 
 
@@ -142,7 +150,9 @@ class TestHttpDispatch:
     def test_host_status_reports_running(self, start_host: StartHost) -> None:
         """GET /admin/host/status answers Running once the host is up."""
         host = start_host().host
-        status = requests.get(f"{host.url}/admin/host/status", timeout=10).json()
+        status = requests.get(
+            f"{host.url}/admin/host/status", params={"code": MASTER_KEY}, timeout=10
+        ).json()
         assert status["state"] == "Running"
 
     def test_host_status_reports_error_once_the_scheduler_stops(
@@ -159,7 +169,9 @@ class TestHttpDispatch:
         assert started.status_code == 202
 
         def error_status() -> dict[str, Any]:
-            response = requests.get(f"{host.url}/admin/host/status", timeout=10)
+            response = requests.get(
+                f"{host.url}/admin/host/status", headers={"x-functions-key": MASTER_KEY}, timeout=10
+            )
             status: dict[str, Any] = response.json()
             return status if status["state"] != "Running" else {}
 
@@ -175,40 +187,107 @@ class ClockThatBreaks(WallClock):
         raise RuntimeError("the clock broke")
 
 
-class TestFunctionKeys:
-    def test_function_route_without_key_is_401(self, start_host: StartHost) -> None:
-        """A FUNCTION-level route refuses requests that carry no key or a wrong one."""
-        host = start_host().host
-        assert requests.get(f"{host.url}/api/hello/x", timeout=10).status_code == 401
-        wrong = requests.get(f"{host.url}/api/hello/x", params={"code": "nope"}, timeout=10)
-        assert wrong.status_code == 401
+# Each kind of route, and a request that succeeds on it once its key is accepted.
+KEYED_ROUTES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "function": ("GET", "/api/hello/x", {}),
+    "admin-function": ("GET", "/api/restricted", {}),
+    "anonymous": ("GET", "/api/ping", {}),
+    "host-status": ("GET", "/admin/host/status", {}),
+    "eventgrid": (
+        "OPTIONS",
+        "/runtime/webhooks/eventgrid?functionName=on_event",
+        {"WebHook-Request-Origin": "eventgrid.azure.net"},
+    ),
+    "durable": ("GET", "/runtime/webhooks/durabletask/instances/", {}),
+}
+PRESENTED = {
+    "none": None,
+    "wrong": "not-a-key",
+    "function": FUNCTION_KEY,
+    "master": MASTER_KEY,
+    "eventgrid": EVENTGRID_KEY,
+    "durabletask": DURABLETASK_KEY,
+}
+# What the Functions host answers for each route and key (see devhost/keys.py for sources):
+# HTTP functions refuse with 401 only; host routes with 401 for no or an unknown key, 403 for
+# a known key of the wrong kind.
+EXPECTED_STATUS = {
+    "function": {"none": 401, "wrong": 401, "function": 200, "master": 200,
+                 "eventgrid": 401, "durabletask": 401},
+    "admin-function": {"none": 401, "wrong": 401, "function": 401, "master": 200,
+                       "eventgrid": 401, "durabletask": 401},
+    "anonymous": {"none": 200, "wrong": 200, "function": 200, "master": 200,
+                  "eventgrid": 200, "durabletask": 200},
+    "host-status": {"none": 401, "wrong": 401, "function": 403, "master": 200,
+                    "eventgrid": 403, "durabletask": 403},
+    "eventgrid": {"none": 401, "wrong": 401, "function": 403, "master": 200,
+                  "eventgrid": 200, "durabletask": 403},
+    "durable": {"none": 401, "wrong": 401, "function": 403, "master": 200,
+                "eventgrid": 403, "durabletask": 200},
+}  # fmt: skip
 
-    def test_key_as_code_or_header_is_accepted(self, start_host: StartHost) -> None:
-        """The key works as `code` query parameter and as `x-functions-key` header."""
+
+def call(
+    base_url: str, route: str, *, code: str | None = None, header: str | None = None
+) -> requests.Response:
+    """Send the request of `KEYED_ROUTES[route]` with the key as `code` and/or header."""
+    method, path, route_headers = KEYED_ROUTES[route]
+    headers = route_headers if header is None else {**route_headers, "x-functions-key": header}
+    params = {} if code is None else {"code": code}
+    return requests.request(method, f"{base_url}{path}", params=params, headers=headers, timeout=10)
+
+
+class TestHostKeys:
+    @pytest.mark.parametrize("way", ["code", "header"])
+    def test_each_route_takes_the_key_the_functions_host_wants(
+        self, start_host: StartHost, way: str
+    ) -> None:
+        """Every kind of route against every kind of key, as `code` and as the header."""
         host = start_host().host
-        by_code = requests.get(f"{host.url}/api/hello/x", params={"code": FUNCTION_KEY}, timeout=10)
-        by_header = requests.get(
-            f"{host.url}/api/hello/x", headers={"x-functions-key": FUNCTION_KEY}, timeout=10
+        answered = {
+            route: {
+                name: call(host.url, route, **{way: key}).status_code
+                for name, key in PRESENTED.items()
+            }
+            for route in KEYED_ROUTES
+        }
+        assert answered == EXPECTED_STATUS
+
+    def test_refusals_have_an_empty_body(self, start_host: StartHost) -> None:
+        """401 and 403 carry no body, as from the host's authorization."""
+        host = start_host().host
+        unauthorized = call(host.url, "function")
+        forbidden = call(host.url, "host-status", code=FUNCTION_KEY)
+        assert (unauthorized.status_code, unauthorized.text) == (401, "")
+        assert (forbidden.status_code, forbidden.text) == (403, "")
+
+    def test_header_beats_code(self, start_host: StartHost) -> None:
+        """With both, the header is the key the request presents; `code` is not looked at."""
+        host = start_host().host
+        assert call(host.url, "function", code=FUNCTION_KEY, header="wrong").status_code == 401
+        assert call(host.url, "function", code="wrong", header=FUNCTION_KEY).status_code == 200
+        assert (
+            call(host.url, "host-status", code=MASTER_KEY, header=FUNCTION_KEY).status_code == 403
         )
-        assert (by_code.status_code, by_header.status_code) == (200, 200)
 
-    def test_anonymous_route_is_open(self, start_host: StartHost) -> None:
-        """An ANONYMOUS route answers without a key."""
-        host = start_host().host
-        response = requests.get(f"{host.url}/api/ping", timeout=10)
-        assert (response.status_code, response.text) == (200, "pong")
-
-    def test_key_from_settings_is_enforced(
+    def test_keys_from_settings_are_enforced(
         self, start_host: StartHost, sample_settings: dict[str, str]
     ) -> None:
-        """DEVHOST_FUNCTION_KEY in the settings turns key checks on."""
-        settings = {**sample_settings, "DEVHOST_FUNCTION_KEY": "from-settings"}
-        host = start_host(settings=settings, function_key=None).host
-        url = f"{host.url}/api/hello/x"
-        assert requests.get(url, timeout=10).status_code == 401
-        assert requests.get(url, params={"code": "from-settings"}, timeout=10).status_code == 200
+        """The DEVHOST_*_KEY settings turn key checks on; a kind left unset matches nothing."""
+        settings = {
+            **sample_settings,
+            "DEVHOST_FUNCTION_KEY": "fn-from-settings",
+            "DEVHOST_MASTER_KEY": "master-from-settings",
+        }
+        host = start_host(settings=settings, keys=NO_KEYS).host
+        assert call(host.url, "function").status_code == 401
+        assert call(host.url, "function", code="fn-from-settings").status_code == 200
+        assert call(host.url, "host-status", code="master-from-settings").status_code == 200
+        assert call(host.url, "eventgrid", code=EVENTGRID_KEY).status_code == 401
+        assert call(host.url, "eventgrid", code="master-from-settings").status_code == 200
 
-    def test_no_key_configured_leaves_routes_open(self, start_host: StartHost) -> None:
-        """Without a configured key, FUNCTION routes are open, as under Core Tools."""
-        host = start_host(function_key=None).host
-        assert requests.get(f"{host.url}/api/hello/x", timeout=10).status_code == 200
+    def test_no_key_configured_leaves_every_route_open(self, start_host: StartHost) -> None:
+        """Without any configured key nothing asks for one, as under Core Tools."""
+        host = start_host(keys=NO_KEYS).host
+        answered = {route: call(host.url, route).status_code for route in KEYED_ROUTES}
+        assert answered == dict.fromkeys(KEYED_ROUTES, 200)

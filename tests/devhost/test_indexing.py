@@ -26,6 +26,7 @@ class TestIndexing:
         assert kinds == {
             "hello": "httpTrigger",
             "ping": "httpTrigger",
+            "restricted": "httpTrigger",
             "record_job": "queueTrigger",
             "on_event": "eventGridTrigger",
             "notify": "activityTrigger",
@@ -50,6 +51,7 @@ class TestIndexing:
         assert hello.trigger.get("route") == "hello/{name}"
         assert hello.trigger.get("authLevel") == "FUNCTION"
         assert index["ping"].trigger.get("authLevel") == "ANONYMOUS"
+        assert index["restricted"].trigger.get("authLevel") == "ADMIN"
         starter = index["start_orchestration"]
         assert [b.type for b in starter.inputs] == ["durableClient"]
 

@@ -1,21 +1,19 @@
-"""Fixtures for the durable engine tests: engines over the sample app, async test support."""
+"""Fixtures for the durable engine tests: engines over the sample app, async test support.
+
+The sample app runs in one worker process for the whole session (starting one takes about a
+second); every engine sends its episodes and activities there.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from devhost.durable import DurableEngine, OrchestratorRunner, SqliteStore, VirtualClock, WallClock
-from tests.durable.harness import (
-    ORCHESTRATORS,
-    START,
-    ActivityHost,
-    OrchestratorHandle,
-    in_process_runner,
-)
+from tests.durable.harness import START, ActivityHost, SampleWorker
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -31,11 +29,25 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 EngineFactory = Callable[..., tuple[DurableEngine, ActivityHost]]
 
 
+@pytest.fixture(scope="session")
+def sample_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleWorker]:
+    """The sample app in Microsoft's Python worker, shared by every test of the session."""
+    with SampleWorker(scratch_dir=tmp_path_factory.mktemp("sample-worker")) as worker:
+        yield worker
+
+
 @pytest.fixture
-def make_engine() -> Iterator[EngineFactory]:
+def run_orchestrator(sample_worker: SampleWorker) -> OrchestratorRunner:
+    """The runner that sends each episode to the sample app's worker."""
+    return sample_worker.run_orchestrator
+
+
+@pytest.fixture
+def make_engine(sample_worker: SampleWorker) -> Iterator[EngineFactory]:
     """Build engines on a VirtualClock at START and an in-memory store unless told otherwise.
 
-    Orchestrators run in process unless a `runner` is given.
+    Orchestrators and activities run in the sample app's worker, unless a `runner` or a
+    `host` is given.
     """
     stores: list[SqliteStore] = []
 
@@ -45,16 +57,15 @@ def make_engine() -> Iterator[EngineFactory]:
         clock: VirtualClock | WallClock | None = None,
         host: ActivityHost | None = None,
         max_concurrent_activities: int = 4,
-        orchestrators: Mapping[str, OrchestratorHandle] = ORCHESTRATORS,
         runner: OrchestratorRunner | None = None,
     ) -> tuple[DurableEngine, ActivityHost]:
         if store is None:
             store = SqliteStore(":memory:")
             stores.append(store)
-        host = host or ActivityHost()
+        host = host or ActivityHost(sample_worker)
         engine = DurableEngine(
-            orchestrators.keys(),
-            runner or in_process_runner(orchestrators),
+            sample_worker.orchestrators,
+            runner or sample_worker.run_orchestrator,
             host,
             store,
             clock or VirtualClock(START),

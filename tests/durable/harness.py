@@ -1,72 +1,168 @@
-"""The sample app's handles, the one in-process orchestrator runner and an activity host.
+"""The sample app in Microsoft's Python worker, its orchestrator runner and an activity host.
 
-Shared by the fixtures and the crash worker.
+Shared by the fixtures and the crash worker. The app (tests/durable/app) runs only in the
+worker process; this process sends it invocations through devhost's own host-side classes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping
+import os
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
-import azure.functions as func
+import aiohttp
 
-from devhost.durable import DurableEngine, OrchestratorInvocationError, OrchestratorRunner
-from tests.durable import sample_app
+from devhost.durable import DurableEngine
+from devhost.durable_wiring import DurableFunctions
+from devhost.indexing import index_metadata
+from devhost.invoker import Invoker
+from devhost.outputs import OutputSender
+from devhost.rpc.worker import LanguageWorker
+from devhost.storage import QueueClients
 
-OrchestratorHandle = Callable[..., str]
-"""The SDK's `handle`, called as `handle(context=func.OrchestrationContext(json_text))`."""
+T = TypeVar("T")
+
+APP_DIR = Path(__file__).resolve().parent / "app"
+
+# As in the app: the file whose existence makes `moody` take the other branch.
+SAD_FILE_SETTING = "DURABLE_SAMPLE_SAD_FILE"
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 """Where every virtual clock in these tests starts."""
 
-# get_functions() may be called only once per app: a second call fails on duplicate names.
-_FUNCTIONS = sample_app.app.get_functions()
-ORCHESTRATORS = {
-    f.get_function_name(): f.get_user_function()
-    for f in _FUNCTIONS
-    if f.get_trigger().get_binding_name() == "orchestrationTrigger"
-}
-_ACTIVITIES = {
-    f.get_function_name(): (f.get_user_function(), f.get_trigger().name)
-    for f in _FUNCTIONS
-    if f.get_trigger().get_binding_name() == "activityTrigger"
-}
+# Starting the worker imports the SDKs and indexes the app; a loaded machine gets headroom.
+START_TIMEOUT_SECONDS = 60.0
 
 
-def in_process_runner(handles: Mapping[str, OrchestratorHandle]) -> OrchestratorRunner:
-    """Run orchestrators in this process, reporting as the Python worker does.
+class SampleWorker:
+    """The sample app loaded in one LanguageWorker, running on its own loop in a thread.
 
-    The worker calls the handle by binding name with an OrchestrationContext and returns its
-    string; a raised exception reaches the host as "<type>: <message>"
-    (azure_functions_runtime/utils/tracing.py, serialize_exception).
+    A LanguageWorker belongs to the event loop it started on, while each engine test runs on
+    a fresh loop; so the worker keeps a loop of its own and every call is handed to it.
+    `run_orchestrator` and `run_activity` may be awaited on any loop. Create, use, `stop()`.
     """
 
-    async def run(name: str, context_json: str) -> str:
-        handle = handles[name]
+    def __init__(self, *, scratch_dir: Path) -> None:
+        """Start the worker; `scratch_dir` holds the files the tests steer the app with."""
+        self._sad_file = scratch_dir / "sad"
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="durable sample worker", daemon=True
+        )
+        self._thread.start()
+        environment = {**os.environ, SAD_FILE_SETTING: str(self._sad_file)}
         try:
-            state_json: str = handle(context=func.OrchestrationContext(context_json))
-        except Exception as exc:
-            raise OrchestratorInvocationError(f"{type(exc).__name__}: {exc}") from exc
-        return state_json
+            self._functions = self._run_here(self._start(environment), START_TIMEOUT_SECONDS)
+        except BaseException:
+            self.stop()
+            raise
+        self.orchestrators = frozenset(
+            f.name for f in self._index.of_trigger("orchestrationTrigger")
+        )
+        """The names of the app's orchestrator functions."""
 
-    return run
+    async def run_orchestrator(self, name: str, context_json: str) -> str:
+        """An OrchestratorRunner: one episode in the worker, as Host.run_orchestrator runs it."""
+        return await self._run_there(self._functions.run_orchestrator(name, context_json))
+
+    async def run_activity(self, name: str, input_json: str) -> str:
+        """Run activity `name` in the worker as Host.run_activity does; its result as JSON."""
+        return await self._run_there(self._functions.run_activity(name, input_json))
+
+    def set_mood(self, *, happy: bool) -> None:
+        """Steer the `moody` orchestrator's branch from now on."""
+        if happy:
+            self._sad_file.unlink(missing_ok=True)
+        else:
+            self._sad_file.touch()
+
+    def stop(self) -> None:
+        """Stop the worker process, then the loop and its thread."""
+        if not self._thread.is_alive():
+            return
+        try:
+            self._run_here(self._stop(), START_TIMEOUT_SECONDS)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+            self._sad_file.unlink(missing_ok=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # On the worker's loop
+
+    async def _start(self, environment: dict[str, str]) -> DurableFunctions:
+        worker = LanguageWorker(app_dir=APP_DIR, environment=environment)
+        self._closers.append(worker.stop)
+        await worker.start()
+        self._index = index = index_metadata(worker.functions)
+        # The Invoker delivers output bindings; the sample app has none, so these stay idle.
+        queues = QueueClients(environment)
+        http = aiohttp.ClientSession()
+        self._closers.extend([queues.close, http.close])
+        outputs = OutputSender(
+            settings=environment,
+            queues=queues,
+            http=http,
+            base64_queue_messages=True,
+            on_enqueued=lambda _queue: None,
+        )
+        invoker = Invoker(
+            index=index,
+            worker=worker,
+            outputs=outputs,
+            durable_client=_no_durable_client,
+            function_timeout=None,
+        )
+        return DurableFunctions(index=index, invoke=invoker.invoke)
+
+    async def _stop(self) -> None:
+        closers, self._closers = self._closers, []
+        for close in reversed(closers):
+            await close()
+
+    # Handing work to the worker's loop
+
+    def _run_here(self, work: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run `work` on the worker's loop, blocking this thread until it is done."""
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
+
+    async def _run_there(self, work: Coroutine[Any, Any, T]) -> T:
+        """Await `work` on the worker's loop from the caller's; cancelling one cancels both."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+
+
+def _no_durable_client() -> str:
+    raise AssertionError("the sample app has no durableClient input")
 
 
 class ActivityHost:
-    """Runs the sample app's activities as a Functions host would, and records each call."""
+    """Runs the sample app's activities in the worker and records each call on the way."""
 
-    def __init__(self) -> None:
+    def __init__(self, worker: SampleWorker) -> None:
+        self.worker = worker
         self.calls: list[tuple[str, Any]] = []
 
     async def __call__(self, name: str, input_json: str) -> str:
-        function, parameter = _ACTIVITIES[name]
-        value = json.loads(input_json)
-        self.calls.append((name, value))
-        result = await asyncio.to_thread(function, **{parameter: value})
-        return json.dumps(result)
+        self.calls.append((name, json.loads(input_json)))
+        return await self.worker.run_activity(name, input_json)
 
     def count(self, name: str) -> int:
         """How many times the activity ran."""

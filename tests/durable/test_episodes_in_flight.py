@@ -20,15 +20,15 @@ from devhost.durable import (
 )
 from devhost.durable.history import EventType
 from tests.durable.conftest import EngineFactory
-from tests.durable.harness import ORCHESTRATORS, START, in_process_runner, status_of
-
-RUN = in_process_runner(ORCHESTRATORS)
+from tests.durable.harness import START, status_of
 
 
 class GatedRunner:
-    """Holds the first episode until `open()`; records every context and the overlap."""
+    """Holds the first episode until `open()`, then runs it with `run`; records every context
+    and the overlap."""
 
-    def __init__(self) -> None:
+    def __init__(self, run: OrchestratorRunner) -> None:
+        self.run = run
         self.contexts: list[dict[str, Any]] = []
         self.waiting = asyncio.Event()
         self.cancelled = False
@@ -43,7 +43,7 @@ class GatedRunner:
         try:
             self.waiting.set()
             await self._open.wait()
-            return await RUN(name, context_json)
+            return await self.run(name, context_json)
         except asyncio.CancelledError:
             self.cancelled = True
             raise
@@ -80,9 +80,11 @@ def _types(events: list[dict[str, Any]]) -> list[int]:
 class TestClientOperationsDuringAnEpisode:
     """What a client does while an episode is awaited, and what the episode's commit keeps."""
 
-    async def test_event_raised_during_an_episode_waits_for_the_next(self, make_engine):
+    async def test_event_raised_during_an_episode_waits_for_the_next(
+        self, make_engine, run_orchestrator
+    ):
         """The held episode does not see the event; the next one does, and wins the race."""
-        gate = GatedRunner()
+        gate = GatedRunner(run_orchestrator)
         engine, _ = make_engine(runner=gate)
         instance_id = await engine.start_new("cancellable", None, None)
         driver = await _hold_first_episode(engine, gate)
@@ -96,9 +98,11 @@ class TestClientOperationsDuringAnEpisode:
         assert EventType.EventRaised in second
         assert gate.peak == 1
 
-    async def test_terminate_during_an_episode_drops_its_result(self, make_engine):
+    async def test_terminate_during_an_episode_drops_its_result(
+        self, make_engine, run_orchestrator
+    ):
         """The episode's activity is never scheduled; the instance stays Terminated."""
-        gate = GatedRunner()
+        gate = GatedRunner(run_orchestrator)
         engine, host = make_engine(runner=gate)
         instance_id = await engine.start_new("chain", None, None)
         driver = await _hold_first_episode(engine, gate)
@@ -110,9 +114,11 @@ class TestClientOperationsDuringAnEpisode:
         assert [e["EventType"] for e in status["historyEvents"]] == ["ExecutionTerminated"]
         assert host.calls == []
 
-    async def test_new_start_over_an_id_terminated_during_its_episode(self, make_engine):
+    async def test_new_start_over_an_id_terminated_during_its_episode(
+        self, make_engine, run_orchestrator
+    ):
         """The old episode's result is dropped; the new execution runs after it, not beside it."""
-        gate = GatedRunner()
+        gate = GatedRunner(run_orchestrator)
         engine, host = make_engine(runner=gate)
         await engine.start_new("chain", "reused", None)
         driver = await _hold_first_episode(engine, gate)
@@ -125,9 +131,11 @@ class TestClientOperationsDuringAnEpisode:
         assert host.calls == [("greet", "a")]
         assert gate.peak == 1
 
-    async def test_purge_during_an_episode_leaves_nothing_behind(self, make_engine):
+    async def test_purge_during_an_episode_leaves_nothing_behind(
+        self, make_engine, run_orchestrator
+    ):
         """An instance terminated and purged meanwhile does not come back with the commit."""
-        gate = GatedRunner()
+        gate = GatedRunner(run_orchestrator)
         engine, host = make_engine(runner=gate)
         instance_id = await engine.start_new("chain", None, None)
         driver = await _hold_first_episode(engine, gate)
@@ -140,12 +148,12 @@ class TestClientOperationsDuringAnEpisode:
         assert host.calls == []
 
     async def test_aclose_cancels_an_episode_in_flight_and_recover_reruns_it(
-        self, make_engine: EngineFactory, tmp_path: Path
+        self, make_engine: EngineFactory, run_orchestrator: OrchestratorRunner, tmp_path: Path
     ):
         """aclose() ends a held episode without a commit; the next engine runs it again."""
         path = tmp_path / "hub.sqlite"
         store = SqliteStore(path)
-        gate = GatedRunner()
+        gate = GatedRunner(run_orchestrator)
         first, _ = make_engine(store=store, runner=gate)
         instance_id = await first.start_new("chain", None, None)
         driver = await _hold_first_episode(first, gate)
@@ -169,9 +177,12 @@ class TestClientOperationsDuringAnEpisode:
 
 
 class BreakingRunner:
-    """Breaks (as a dying worker would) for the first `breaks` calls, per instance."""
+    """Breaks (as a dying worker would) for the first `breaks` calls, per instance; else `run`."""
 
-    def __init__(self, clock: VirtualClock, breaks: int, only: str | None = None) -> None:
+    def __init__(
+        self, run: OrchestratorRunner, clock: VirtualClock, breaks: int, only: str | None = None
+    ) -> None:
+        self.run = run
         self.clock = clock
         self.breaks = breaks
         self.only = only
@@ -183,7 +194,7 @@ class BreakingRunner:
         earlier = sum(1 for called, _ in self.calls if called == instance_id)
         if (self.only is None or instance_id == self.only) and earlier <= self.breaks:
             raise ConnectionError("the language worker process exited")
-        return await RUN(name, context_json)
+        return await self.run(name, context_json)
 
     def times(self, instance_id: str) -> list[datetime]:
         """When the instance's episodes were attempted."""
@@ -199,11 +210,11 @@ class TestBrokenInvocations:
         ids=["once", "three-times", "backoff-capped-at-600-s"],
     )
     async def test_batch_stays_and_the_episode_is_retried_with_backoff(
-        self, make_engine, breaks: int, retried_after_s: list[int]
+        self, make_engine, run_orchestrator, breaks: int, retried_after_s: list[int]
     ):
         """Retries at 2, 4, 8 ... 600 s apart; then the instance runs as if nothing happened."""
         clock = VirtualClock(START)
-        runner = BreakingRunner(clock, breaks)
+        runner = BreakingRunner(run_orchestrator, clock, breaks)
         engine, host = make_engine(clock=clock, runner=runner)
         instance_id = await engine.start_new("chain", "shaky", None)
         await engine.run_until_idle(until=START + timedelta(seconds=1))
@@ -217,10 +228,12 @@ class TestBrokenInvocations:
         assert [e["EventType"] for e in status["historyEvents"]].count("ExecutionStarted") == 1
         assert host.count("greet") == 2
 
-    async def test_other_instances_carry_on_while_one_keeps_breaking(self, make_engine):
+    async def test_other_instances_carry_on_while_one_keeps_breaking(
+        self, make_engine, run_orchestrator
+    ):
         """An instance whose invocations keep breaking holds up no other instance."""
         clock = VirtualClock(START)
-        runner = BreakingRunner(clock, breaks=10**6, only="broken")
+        runner = BreakingRunner(run_orchestrator, clock, breaks=10**6, only="broken")
         engine, _ = make_engine(clock=clock, runner=runner)
         await engine.start_new("chain", "broken", None)
         await engine.start_new("chain", "fine", None)
@@ -230,10 +243,12 @@ class TestBrokenInvocations:
         assert status_of(engine, "broken")["runtimeStatus"] == "Pending"
         assert len(runner.times("broken")) == 5  # at 0, 2, 6, 14 and 30 s
 
-    async def test_terminate_while_waiting_to_retry_cancels_the_retry(self, make_engine):
+    async def test_terminate_while_waiting_to_retry_cancels_the_retry(
+        self, make_engine, run_orchestrator
+    ):
         """A terminated instance is not retried, and time does not move for its retry."""
         clock = VirtualClock(START)
-        runner = BreakingRunner(clock, breaks=10**6)
+        runner = BreakingRunner(run_orchestrator, clock, breaks=10**6)
         engine, _ = make_engine(clock=clock, runner=runner)
         instance_id = await engine.start_new("chain", None, None)
         await engine.run_until_idle(until=START + timedelta(seconds=1))

@@ -16,12 +16,12 @@ from devhost.durable import (
     InstanceNotFound,
     InstanceNotRunning,
     InstanceStillRunning,
+    OrchestratorRunner,
     UnknownOrchestrator,
     VirtualClock,
 )
-from tests.durable import sample_app
 from tests.durable.conftest import EngineFactory
-from tests.durable.harness import ORCHESTRATORS, START, ActivityHost, in_process_runner, status_of
+from tests.durable.harness import START, ActivityHost, SampleWorker, status_of
 
 HOUR = timedelta(hours=1)
 
@@ -54,7 +54,7 @@ class TestActivities:
         assert status_of(engine, instance_id)["output"] == ["Hello a!", "Hello b!", "Hello c!"]
         assert host.count("greet") == 3
 
-    async def test_activities_never_exceed_the_concurrency_limit(self, make_engine):
+    async def test_activities_never_exceed_the_concurrency_limit(self, make_engine, sample_worker):
         """With max_concurrent_activities=2, at most two activities run at the same time."""
 
         class CountingHost(ActivityHost):
@@ -69,7 +69,7 @@ class TestActivities:
                 finally:
                     self.running -= 1
 
-        host = CountingHost()
+        host = CountingHost(sample_worker)
         engine, _ = make_engine(host=host, max_concurrent_activities=2)
         await engine.start_new("fan_out", None, json.dumps([str(n) for n in range(6)]))
         await engine.run_until_idle()
@@ -212,7 +212,7 @@ class TestExternalEvents:
         assert engine.clock.now() == START + timedelta(minutes=30)
 
     async def test_canceled_timer_still_fires_in_an_episode_of_its_own(
-        self, make_engine: EngineFactory
+        self, make_engine: EngineFactory, run_orchestrator: OrchestratorRunner
     ):
         """A timer canceled after losing a race fires at its time as an extra episode.
 
@@ -220,12 +220,11 @@ class TestExternalEvents:
         ignores its TimerFired and the orchestration carries on.
         """
         clock = VirtualClock(START)
-        inner = in_process_runner(ORCHESTRATORS)
         episodes: list[datetime] = []
 
         async def recording(name: str, context_json: str) -> str:
             episodes.append(clock.now())
-            return await inner(name, context_json)
+            return await run_orchestrator(name, context_json)
 
         engine, _ = make_engine(clock=clock, runner=recording)
         instance_id = await engine.start_new("cancel_then_wait", None, None)
@@ -353,17 +352,17 @@ class TestNonDeterminism:
     """Replays that do not match the recorded history."""
 
     @pytest.fixture
-    def mood_swinging_host(self) -> Iterator[ActivityHost]:
-        """A host whose first activity changes the global the `moody` orchestrator reads."""
+    def mood_swinging_host(self, sample_worker: SampleWorker) -> Iterator[ActivityHost]:
+        """A host whose first activity changes the mood the `moody` orchestrator reads."""
 
         class MoodSwing(ActivityHost):
             async def __call__(self, name: str, input_json: str) -> str:
-                sample_app.MOOD["happy"] = False
+                self.worker.set_mood(happy=False)
                 return await super().__call__(name, input_json)
 
-        sample_app.MOOD["happy"] = True
-        yield MoodSwing()
-        sample_app.MOOD["happy"] = True
+        sample_worker.set_mood(happy=True)
+        yield MoodSwing(sample_worker)
+        sample_worker.set_mood(happy=True)
 
     async def test_changed_activity_name_on_replay_fails_the_instance(
         self, make_engine: EngineFactory, mood_swinging_host: ActivityHost

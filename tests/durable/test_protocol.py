@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from devhost.durable import OrchestratorInvocationError, history
+from devhost.durable import OrchestratorInvocationError, OrchestratorRunner, history
 from devhost.durable.protocol import (
     OrchestratorOutcome,
     build_context,
@@ -15,9 +15,7 @@ from devhost.durable.protocol import (
     parse_failure,
     parse_state,
 )
-from tests.durable.harness import ORCHESTRATORS, START, in_process_runner
-
-RUN = in_process_runner(ORCHESTRATORS)
+from tests.durable.harness import START
 
 
 def _episode(name: str, *events: dict[str, Any]) -> str:
@@ -25,9 +23,11 @@ def _episode(name: str, *events: dict[str, Any]) -> str:
     return build_context("instance-1", None, [*opening, *events])
 
 
-async def _failed_episode(name: str, *events: dict[str, Any]) -> OrchestratorOutcome:
+async def _failed_episode(
+    run: OrchestratorRunner, name: str, *events: dict[str, Any]
+) -> OrchestratorOutcome:
     with pytest.raises(OrchestratorInvocationError) as raised:
-        await RUN(name, _episode(name, *events))
+        await run(name, _episode(name, *events))
     return parse_failure(raised.value.message)
 
 
@@ -66,31 +66,33 @@ class TestFlattenActions:
 
 
 class TestReadingTheOrchestrator:
-    """The unmodified SDK handle of the sample orchestrators, through the in-process runner."""
+    """The unmodified SDK handle of the sample orchestrators, run in the worker."""
 
-    async def test_first_episode_asks_for_the_first_activity(self):
+    async def test_first_episode_asks_for_the_first_activity(self, run_orchestrator):
         """The chain's first episode returns one CallActivity and is not done."""
-        outcome = parse_state(await RUN("chain", _episode("chain")))
+        outcome = parse_state(await run_orchestrator("chain", _episode("chain")))
         assert outcome.is_done is False
         assert outcome.error is None
         assert outcome.actions == ({"actionType": 0, "functionName": "greet", "input": '"Tokyo"'},)
 
-    async def test_orchestrator_exception_is_read_from_the_out_of_proc_marker(self):
+    async def test_orchestrator_exception_is_read_from_the_out_of_proc_marker(
+        self, run_orchestrator
+    ):
         """An uncaught activity failure comes back as the state's error text."""
         events = (
             history.task_scheduled(0, "explode", '"boom"', START),
             history.task_failed(0, "it broke", "details", START),
         )
-        outcome = await _failed_episode("uncaught_failure", *events)
+        outcome = await _failed_episode(run_orchestrator, "uncaught_failure", *events)
         assert outcome.error == "it broke \n details"
         assert len(outcome.actions) == 1
 
-    async def test_sdk_failure_outside_the_marker_becomes_an_error(self):
+    async def test_sdk_failure_outside_the_marker_becomes_an_error(self, run_orchestrator):
         """A completion whose Result is not JSON text makes the SDK fail: reported as an error."""
         events = (
             history.task_scheduled(0, "greet", '"Tokyo"', START),
             history.task_completed(0, "not json", START),
         )
-        outcome = await _failed_episode("chain", *events)
+        outcome = await _failed_episode(run_orchestrator, "chain", *events)
         assert outcome.error is not None
         assert outcome.error.startswith("JSONDecodeError")

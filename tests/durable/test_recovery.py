@@ -12,7 +12,7 @@ from pathlib import Path
 from devhost.durable import SqliteStore, VirtualClock
 from tests.durable.conftest import EngineFactory
 from tests.durable.crash_worker import INSTANCE_ID, PAUSED_AT
-from tests.durable.harness import START, ActivityHost, status_of
+from tests.durable.harness import START, ActivityHost, SampleWorker, status_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,8 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 class BlockingHost(ActivityHost):
     """A host whose activities start and then never finish, like a process about to die."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, worker: SampleWorker) -> None:
+        super().__init__(worker)
         self.started = asyncio.Event()
         self.cancelled = False
 
@@ -62,11 +62,11 @@ class TestRecovery:
         assert clock.now() == START + timedelta(hours=1)
 
     async def test_activity_in_flight_at_the_crash_runs_again(
-        self, make_engine: EngineFactory, tmp_path: Path
+        self, make_engine: EngineFactory, sample_worker: SampleWorker, tmp_path: Path
     ):
         """An activity whose TaskScheduled is stored but whose result is not runs again."""
         path = tmp_path / "hub.sqlite"
-        blocking = BlockingHost()
+        blocking = BlockingHost(sample_worker)
         first, _ = make_engine(store=SqliteStore(path), host=blocking)
         instance_id = await first.start_new("chain", None, None)
         runner = asyncio.create_task(first.run_until_idle())
@@ -84,11 +84,11 @@ class TestRecovery:
         assert second_host.calls == [("greet", "Tokyo"), ("greet", "Seattle")]
 
     async def test_aclose_ends_activities_in_flight_and_a_restart_runs_them(
-        self, make_engine: EngineFactory, tmp_path: Path
+        self, make_engine: EngineFactory, sample_worker: SampleWorker, tmp_path: Path
     ):
         """After aclose() no activity is left to write to the store; the next engine reruns it."""
         path = tmp_path / "hub.sqlite"
-        blocking = BlockingHost()
+        blocking = BlockingHost(sample_worker)
         store = SqliteStore(path)
         first, _ = make_engine(store=store, host=blocking)
         instance_id = await first.start_new("chain", None, None)

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devhost.durable import DurableEngine, SqliteStore, VirtualClock, WallClock
+from devhost.durable import DurableEngine, OrchestratorRunner, SqliteStore, VirtualClock, WallClock
 from tests.durable.conftest import EngineFactory
-from tests.durable.harness import ORCHESTRATORS, START, in_process_runner
+from tests.durable.harness import START
 
 
 @contextlib.asynccontextmanager
@@ -117,13 +117,11 @@ class TestRunForever:
     async def test_engine_error_in_one_instance_fails_it_and_others_carry_on(
         self, make_engine: EngineFactory
     ):
-        """An episode that raises inside the engine fails its instance, not the scheduler."""
+        """An episode that raises inside the engine fails its instance, not the scheduler.
 
-        def garbled(context: object) -> str:
-            return "not the SDK's state JSON"
-
-        orchestrators = {**ORCHESTRATORS, "garbled": garbled}
-        engine, _ = make_engine(clock=WallClock(), orchestrators=orchestrators)
+        `garbled` answers with text that is not the SDK's state JSON.
+        """
+        engine, _ = make_engine(clock=WallClock())
         async with scheduling(engine) as scheduler:
             broken = await engine.start_new("garbled", None, None)
             fine = await engine.start_new("chain", None, None)
@@ -136,16 +134,17 @@ class TestRunForever:
         assert "devhost durable engine error: JSONDecodeError" in failed["output"]
         assert completed["output"] == ["Hello Tokyo!", "Hello Seattle!"]
 
-    async def test_broken_invocation_is_retried_by_the_scheduler(self, make_engine: EngineFactory):
+    async def test_broken_invocation_is_retried_by_the_scheduler(
+        self, make_engine: EngineFactory, run_orchestrator: OrchestratorRunner
+    ):
         """An invocation that breaks is retried after its 2 s backoff (2 ms at time_scale=1000)."""
-        inner = in_process_runner(ORCHESTRATORS)
         calls: list[str] = []
 
         async def breaks_once(name: str, context_json: str) -> str:
             calls.append(name)
             if len(calls) == 1:
                 raise ConnectionError("the language worker process exited")
-            return await inner(name, context_json)
+            return await run_orchestrator(name, context_json)
 
         engine, _ = make_engine(clock=WallClock(time_scale=1000), runner=breaks_once)
         async with scheduling(engine):

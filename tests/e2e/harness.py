@@ -20,6 +20,12 @@ from typing import Any, TypeVar
 import requests
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
+from devhost.keys import (
+    DURABLETASK_EXTENSION_KEY_SETTING,
+    EVENTGRID_EXTENSION_KEY_SETTING,
+    FUNCTION_KEY_SETTING,
+    MASTER_KEY_SETTING,
+)
 from emulators.testing import EmulatorStack
 from shared.names import EVENTGRID_INTAKE
 from tests.devhost.support import REPO_ROOT, DevhostProcess, free_port, wait_until
@@ -28,6 +34,9 @@ from tests.examples import RESOURCE_GROUP, SUBSCRIPTION
 T = TypeVar("T")
 
 FUNCTION_KEY = "e2e-function-key"
+MASTER_KEY = "e2e-master-key"
+EVENTGRID_KEY = "e2e-eventgrid-key"
+DURABLETASK_KEY = "e2e-durabletask-key"
 
 REQUEST_QUEUE = "interaction-requests"
 REJECTED_QUEUE = "interaction-requests-rejected"
@@ -81,7 +90,10 @@ def write_settings(path: Path, stack: EmulatorStack) -> Path:
         "DEFAULT_RESOURCE_GROUP": RESOURCE_GROUP,
         "POLL_MIN_INTERVAL_SECONDS": "1",
         "POLL_DEFAULT_INTERVAL_SECONDS": "1",
-        "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+        FUNCTION_KEY_SETTING: FUNCTION_KEY,
+        MASTER_KEY_SETTING: MASTER_KEY,
+        EVENTGRID_EXTENSION_KEY_SETTING: EVENTGRID_KEY,
+        DURABLETASK_EXTENSION_KEY_SETTING: DURABLETASK_KEY,
         "FUNCTIONS_WORKER_RUNTIME": "python",
     }
     path.write_text(json.dumps({"IsEncrypted": False, "Values": values}, indent=2))
@@ -103,7 +115,7 @@ def devhost_process(
         "--time-scale",
         str(time_scale),
     ]
-    return DevhostProcess(args, port=port, log_path=log_path)
+    return DevhostProcess(args, port=port, log_path=log_path, master_key=MASTER_KEY)
 
 
 def start_host(host: DevhostProcess, settings: Path) -> None:
@@ -321,7 +333,8 @@ class Stack:
             f"{self.emulators.eventgrid.url}/_emulator/subscriptions", json=body, timeout=15
         )
 
-    def webhook_url(self, *, key: str | None = FUNCTION_KEY) -> str:
+    def webhook_url(self, *, key: str | None = EVENTGRID_KEY) -> str:
+        """The Event Grid trigger's webhook with `key` (the eventgrid_extension key) as code."""
         url = f"{self.url}/runtime/webhooks/eventgrid?functionName={EVENTGRID_INTAKE}"
         return url if key is None else f"{url}&code={key}"
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.harness import REQUESTED, Stack
+from tests.e2e.harness import FUNCTION_KEY, REQUESTED, Stack
 
 # A type nobody publishes: the handshake subscriptions below must never receive anything.
 NEVER = "E2e.Handshake.NeverPublished"
@@ -38,12 +38,19 @@ def test_emulator_subscription_is_validated_by_the_hosts_webhook(
 
 
 @pytest.mark.e2e
-def test_emulator_subscription_without_the_key_fails_the_handshake(stack: Stack) -> None:
-    """A webhook URL without `code` gets 401 from the host, so Event Grid refuses it (400)."""
-    response = stack.subscribe({"endpoint": stack.webhook_url(key=None)})
+@pytest.mark.parametrize(
+    ("key", "status"),
+    [pytest.param(None, "401", id="no-key"), pytest.param(FUNCTION_KEY, "403", id="function-key")],
+)
+def test_emulator_subscription_without_the_eventgrid_key_fails_the_handshake(
+    stack: Stack, key: str | None, status: str
+) -> None:
+    """A webhook URL without `code` gets 401 from the host, one with the function key 403
+    (the webhook takes the eventgrid_extension key), so Event Grid refuses it (400)."""
+    response = stack.subscribe({"endpoint": stack.webhook_url(key=key)})
 
     assert response.status_code == 400, stack.explain(response.text)
-    assert "401" in response.text
+    assert f"response code {status}" in response.text
 
 
 @pytest.mark.e2e

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 
+from devhost.keys import EVENTGRID_EXTENSION_KEY_SETTING, FUNCTION_KEY_SETTING, MASTER_KEY_SETTING
 from emulators.testing import EmulatorStack, emulator_stack_fixture, free_port
 from shared.names import EVENTGRID_INTAKE
 from tests.devhost.support import REPO_ROOT, DevhostProcess
@@ -62,7 +63,8 @@ def local_app(
 ) -> Iterator[LocalApp]:
     folder = tmp_path_factory.mktemp("app")
     sample = json.loads((REPO_ROOT / "local.settings.sample.json").read_text())
-    values = {**sample["Values"], **emulators.settings(), "DEVHOST_FUNCTION_KEY": FUNCTION_KEY}
+    # The sample's master and system keys are kept; the function key is this module's own.
+    values = {**sample["Values"], **emulators.settings(), FUNCTION_KEY_SETTING: FUNCTION_KEY}
     settings_path = folder / "local.settings.json"
     settings_path.write_text(json.dumps({"IsEncrypted": False, "Values": values}))
     host = DevhostProcess(
@@ -76,12 +78,13 @@ def local_app(
         ],
         port=free_port(),
         log_path=folder / "devhost.log",
+        master_key=values[MASTER_KEY_SETTING],
     )
     host.start()
     try:
         webhook = (
             f"{host.url}/runtime/webhooks/eventgrid?functionName={EVENTGRID_INTAKE}"
-            f"&code={FUNCTION_KEY}"
+            f"&code={values[EVENTGRID_EXTENSION_KEY_SETTING]}"
         )
         subscribed = requests.post(
             f"{emulators.eventgrid.url}/_emulator/subscriptions",

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
@@ -108,3 +108,53 @@ def test_settings_naming_running_emulators_are_ready(run_local: ModuleType, tmp_
         settings.write_text(json.dumps({"Values": stack.settings()}))
 
         assert run_local.emulators_ready(settings, 0.0) is True
+
+
+def test_key_settings_missing_from_an_older_file_are_added(
+    run_local: ModuleType, tmp_path: Path
+) -> None:
+    """A local.settings.json from before the master and system keys gets the sample's; values
+    already there, an empty one included, are kept."""
+    settings = tmp_path / "local.settings.json"
+    values = {"ARM_ENDPOINT": "http://x", "DEVHOST_FUNCTION_KEY": "mine", "DEVHOST_MASTER_KEY": ""}
+    settings.write_text(json.dumps({"IsEncrypted": False, "Values": values}))
+
+    added = run_local.add_missing_keys(settings, REPO_ROOT / "local.settings.sample.json")
+
+    assert added == ["DEVHOST_EVENTGRID_EXTENSION_KEY", "DEVHOST_DURABLETASK_EXTENSION_KEY"]
+    assert json.loads(settings.read_text())["Values"] == {
+        **values,
+        "DEVHOST_EVENTGRID_EXTENSION_KEY": "local-eventgrid-key",
+        "DEVHOST_DURABLETASK_EXTENSION_KEY": "local-durabletask-key",
+    }
+    assert run_local.add_missing_keys(settings, REPO_ROOT / "local.settings.sample.json") == []
+
+
+def test_subscription_carries_the_eventgrid_extension_key(
+    run_local: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The topic pushes to the webhook with `code=<eventgrid_extension key>`, not the function
+    key; the printed usage names every key."""
+    posted: list[dict[str, object]] = []
+
+    def post(url: str, *, json: dict[str, object], timeout: float) -> SimpleNamespace:
+        posted.append(json)
+        return SimpleNamespace(status_code=201)
+
+    monkeypatch.setattr(run_local.requests, "post", post)
+    keys = {"function": "fn", "master": "ms", "eventgrid_extension": "eg"}
+    stack = run_local.Stack(
+        app_url="http://127.0.0.1:7071",
+        keys=keys,
+        eventgrid_url="http://127.0.0.1:10102",
+        topic_endpoint="http://127.0.0.1:10102/api/events",
+    )
+
+    run_local.subscribe(stack)
+
+    assert posted[0]["endpoint"] == (
+        "http://127.0.0.1:7071/runtime/webhooks/eventgrid?functionName=eventgrid_intake&code=eg"
+    )
+    usage = run_local.usage(stack)
+    assert "Keys: function fn, master ms, eventgrid_extension eg" in usage
+    assert 'curl -H "x-functions-key: ms" http://127.0.0.1:7071/admin/host/status' in usage

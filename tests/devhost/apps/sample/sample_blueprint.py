@@ -10,3 +10,9 @@ bp = df.Blueprint()
 def ping(req: func.HttpRequest) -> func.HttpResponse:
     """Readiness route, open without a key."""
     return func.HttpResponse("pong")
+
+
+@bp.route(route="restricted", methods=["GET"], auth_level=func.AuthLevel.ADMIN)
+def restricted(req: func.HttpRequest) -> func.HttpResponse:
+    """An ADMIN-level route: only the master key opens it."""
+    return func.HttpResponse("restricted")

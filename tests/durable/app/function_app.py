@@ -1,11 +1,23 @@
-"""A tiny Durable Functions app (Python v2 model) that exercises the engine's protocol paths."""
+"""A tiny Durable Functions app (Python v2 model) that exercises the engine's protocol paths.
 
-from __future__ import annotations
+It runs in Microsoft's Python worker (tests/durable/harness.py `SampleWorker`), never in the
+test process.
+"""
 
+import os
+import typing
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import azure.durable_functions as df
+import azure.functions as func
+
+# The worker refuses builtin generics such as dict[str, Any] as binding annotations.
+JsonObject = typing.Dict[str, Any]  # noqa: UP006
+
+# The file whose existence makes `moody` sad; the test process creates and deletes it.
+SAD_FILE_SETTING = "DURABLE_SAMPLE_SAD_FILE"
 
 app = df.DFApp()
 
@@ -46,7 +58,7 @@ def uncaught_failure(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def with_retry(context: df.DurableOrchestrationContext):
     """`call_activity_with_retry` on an activity that fails a given number of times."""
-    settings: dict[str, Any] = context.get_input()
+    settings: JsonObject = context.get_input()
     options = df.RetryOptions(RETRY_INTERVAL_MS, settings["maxAttempts"])
     try:
         result = yield context.call_activity_with_retry("flaky", options, settings)
@@ -100,7 +112,7 @@ def cancel_then_wait(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def status_report(context: df.DurableOrchestrationContext):
     """Set a custom status of `size` times `char`, then call an activity or raise."""
-    settings: dict[str, Any] = context.get_input()
+    settings: JsonObject = context.get_input()
     context.set_custom_status(settings["char"] * settings["size"])
     if settings.get("raise"):
         raise ValueError("the orchestrator gave up")
@@ -147,14 +159,18 @@ def long_nap(context: df.DurableOrchestrationContext):
 
 @app.orchestration_trigger(context_name="context")
 def moody(context: df.DurableOrchestrationContext):
-    """Non-deterministic: branches on a module global that changes between replays."""
-    name = "greet" if MOOD["happy"] else "record"
+    """Non-deterministic: branches on a file that the test creates between replays."""
+    name = "record" if Path(os.environ[SAD_FILE_SETTING]).exists() else "greet"
     yield context.call_activity(name, "mood")
     yield context.call_activity("greet", "second")
     return "done"
 
 
-MOOD = {"happy": True}
+@app.function_name("garbled")
+@app.generic_trigger(arg_name="context", type="orchestrationTrigger")
+def garbled(context: func.OrchestrationContext) -> str:
+    """Not an SDK orchestrator: answers an episode with text that is not the SDK's state JSON."""
+    return "not the SDK's state JSON"
 
 
 @app.activity_trigger(input_name="city")
@@ -170,11 +186,12 @@ def explode(payload: str) -> str:
 
 
 FLAKY_CALLS: dict[str, int] = {}
-"""Calls of `flaky` so far, by the caller's `key` (tests use their own key)."""
+"""Calls of `flaky` so far in this worker process, by the caller's `key` (each test uses a key
+of its own)."""
 
 
 @app.activity_trigger(input_name="settings")
-def flaky(settings: dict[str, Any]) -> str:
+def flaky(settings: JsonObject) -> str:
     """Fail on the first `failures` calls for `settings["key"]`, then succeed."""
     key = settings["key"]
     FLAKY_CALLS[key] = FLAKY_CALLS.get(key, 0) + 1
@@ -185,5 +202,5 @@ def flaky(settings: dict[str, Any]) -> str:
 
 @app.activity_trigger(input_name="step")
 def record(step: str) -> str:
-    """Return the step; the test host counts the calls."""
+    """Return the step; the test's activity host counts the calls."""
     return f"recorded {step}"
