@@ -6,11 +6,9 @@ worker process; this process sends it invocations through devhost's own host-sid
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +18,7 @@ import aiohttp
 
 from devhost.durable import DurableEngine
 from devhost.durable_wiring import DurableFunctions
+from devhost.host_thread import LoopThread
 from devhost.indexing import index_metadata
 from devhost.invoker import Invoker
 from devhost.outputs import OutputSender
@@ -52,14 +51,12 @@ class SampleWorker:
         """Start the worker; `scratch_dir` holds the files the tests steer the app with."""
         self._sad_file = scratch_dir / "sad"
         self._closers: list[Callable[[], Awaitable[None]]] = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="durable sample worker", daemon=True
-        )
-        self._thread.start()
+        self._loop = LoopThread("durable sample worker")
         environment = {**os.environ, SAD_FILE_SETTING: str(self._sad_file)}
         try:
-            self._functions = self._run_here(self._start(environment), START_TIMEOUT_SECONDS)
+            self._functions = self._loop.call(
+                self._start(environment), timeout=START_TIMEOUT_SECONDS
+            )
         except BaseException:
             self.stop()
             raise
@@ -70,11 +67,11 @@ class SampleWorker:
 
     async def run_orchestrator(self, name: str, context_json: str) -> str:
         """An OrchestratorRunner: one episode in the worker, as Host.run_orchestrator runs it."""
-        return await self._run_there(self._functions.run_orchestrator(name, context_json))
+        return await self._loop.run(self._functions.run_orchestrator(name, context_json))
 
     async def run_activity(self, name: str, input_json: str) -> str:
         """Run activity `name` in the worker as Host.run_activity does; its result as JSON."""
-        return await self._run_there(self._functions.run_activity(name, input_json))
+        return await self._loop.run(self._functions.run_activity(name, input_json))
 
     def set_mood(self, *, happy: bool) -> None:
         """Steer the `moody` orchestrator's branch from now on."""
@@ -85,13 +82,11 @@ class SampleWorker:
 
     def stop(self) -> None:
         """Stop the worker process, then the loop and its thread."""
-        if not self._thread.is_alive():
+        if not self._loop.running:
             return
         try:
-            self._run_here(self._stop(), START_TIMEOUT_SECONDS)
+            self._loop.call(self._stop(), timeout=START_TIMEOUT_SECONDS)
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
             self._loop.close()
             self._sad_file.unlink(missing_ok=True)
 
@@ -137,16 +132,6 @@ class SampleWorker:
         closers, self._closers = self._closers, []
         for close in reversed(closers):
             await close()
-
-    # Handing work to the worker's loop
-
-    def _run_here(self, work: Coroutine[Any, Any, T], timeout: float) -> T:
-        """Run `work` on the worker's loop, blocking this thread until it is done."""
-        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
-
-    async def _run_there(self, work: Coroutine[Any, Any, T]) -> T:
-        """Await `work` on the worker's loop from the caller's; cancelling one cancels both."""
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
 
 
 def _no_durable_client() -> str:
