@@ -46,6 +46,8 @@ def run_orchestrator(sample_worker: SampleWorker) -> OrchestratorRunner:
 def make_engine(sample_worker: SampleWorker) -> Iterator[EngineFactory]:
     """Build engines on a VirtualClock at START and an in-memory store unless told otherwise.
 
+    Every store an engine was built on is closed at teardown, given or not.
+
     Orchestrators and activities run in the sample app's worker, unless a `runner` or a
     `host` is given.
     """
@@ -59,9 +61,8 @@ def make_engine(sample_worker: SampleWorker) -> Iterator[EngineFactory]:
         max_concurrent_activities: int = 4,
         runner: OrchestratorRunner | None = None,
     ) -> tuple[DurableEngine, ActivityHost]:
-        if store is None:
-            store = SqliteStore(":memory:")
-            stores.append(store)
+        store = store or SqliteStore(":memory:")
+        stores.append(store)
         host = host or ActivityHost(sample_worker)
         engine = DurableEngine(
             sample_worker.orchestrators,
