@@ -1,5 +1,5 @@
 """Poll one triggered storage queue and run its function, with the queue extension's retry and
-poison behaviour (functions-io.md §2 to §4)."""
+poison behaviour (docs/contracts/functions-io.md §3 and §4)."""
 
 from __future__ import annotations
 

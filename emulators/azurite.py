@@ -28,7 +28,8 @@ ACCOUNT_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
-# Azurite needs about 1 s per service (functions-io.md §1.2); a slow CI machine gets headroom.
+# Azurite needs about 1 s per service (docs/contracts/functions-io.md §1.2); a slow CI machine
+# gets headroom.
 STARTUP_TIMEOUT_SECONDS = 30.0
 SHUTDOWN_TIMEOUT_SECONDS = 10.0
 _POLL_INTERVAL_SECONDS = 0.05

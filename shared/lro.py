@@ -24,7 +24,7 @@ deadline finishes as timed out. Only the immediate follow-up GET that reads the 
 (`until=None`) is sent regardless, since it reads a result rather than waiting for one.
 Every `Finish` is built here: by `advance`, `timed_out` or `canceled`.
 
-Error rule (arm-contract §9 rows 6 and 11): no HTTP response, 408, 429, 500, 502, 503 and 504
+Error rule (docs/contracts/arm-lro.md §10 and §8): no HTTP response, 408, 429, 500, 502, 503 and 504
 are transient, and so is any other 4xx/5xx that names a readable wait (Retry-After,
 retry-after-ms or x-ms-retry-after-ms). A transient failure sends the same request again after
 the server's wait (clamped to [min_wait, max_wait]) or else a computed backoff, at most
@@ -210,7 +210,7 @@ PROVISIONING_STATES: Final = MappingProxyType(
         # Not in CI's enum, but ARM-terminal (RPC), so it must stop the loop.
         "canceled": _Meaning.CANCELED,
         # CI enum; not ARM-terminal, but it means manual action and never clears by itself
-        # (arm-contract §7 [inference]): stop instead of polling until the deadline.
+        # (docs/contracts/arm-lro.md §4, an inference): stop instead of polling until the deadline.
         "humanintervention": _Meaning.NEEDS_HUMAN,
         # CI enum; the PUT 200 example (InteractionsCreateOrUpdate.json) returns it.
         "provisioning": _Meaning.IN_PROGRESS,
@@ -399,10 +399,11 @@ def _read_operation(state: LroState, reply: ArmReply, status: int) -> _Decision:
 
 
 def _status_unreadable(state: LroState) -> _Decision:
-    # arm-contract §9 row 6: an error on the status GET is about reading the status, not the
+    # docs/contracts/arm-lro.md §8: an error on the status GET is about reading the status, not the
     # operation, so the resource decides from now on (no reply to a resource GET leads back).
-    # A resource not seen yet may have been created by a 202 and 404 until it is done (§9 row
-    # 5), so its 404s are tolerated as after a bare 202; one already seen must not vanish.
+    # A resource not seen yet may have been created by a 202 and 404 until it is done
+    # (docs/contracts/arm-lro.md §7), so its 404s are tolerated as after a bare 202; one already
+    # seen must not vanish.
     state = state.model_copy(update={"not_found_tolerated": state.provisioning_state is None})
     return state, _Next(_get_resource(state), _poll_wait(state))
 
@@ -542,7 +543,8 @@ def _poll_wait(state: LroState) -> timedelta:
     if reads is not None and reads < state.policy.low_read_budget:
         # The read budget is the subscription's, shared by every operation polling it: when
         # it runs low each of them slows to the backoff cap, which paces them all without
-        # coordination and leaves reads for the subscription's other clients (lro-anchors §5.6).
+        # coordination and leaves reads for the subscription's other clients
+        # (docs/contracts/arm-lro.md §13).
         wait = max(wait, state.policy.backoff_cap)
     return wait
 

@@ -1,7 +1,7 @@
 """The provisioning request: which interaction type to write, and its definition.
 
 Field names and types follow the Customer Insights 2017-04-26 swagger
-(../shared/reference/arm-contract.md §6). Python uses snake_case; the wire uses camelCase.
+(docs/contracts/arm-lro.md §3). Python uses snake_case; the wire uses camelCase.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ def _printable(value: str) -> str:
     return value
 
 
-# Name rules from contract §3. Python's \w is Unicode-aware, as ARM resource group names are.
+# Name rules from docs/contracts/arm-lro.md §2. Python's \w is Unicode-aware, as ARM resource
+# group names are.
 SubscriptionId = Annotated[
     str,
     _full_match(
@@ -140,7 +141,7 @@ class Target(_WireModel):
 
 
 class EdmType(StrEnum):
-    """The EDM types a field may have (contract §6.9), in the swagger's casing."""
+    """The EDM types a field may have (docs/contracts/arm-lro.md §3), in the swagger's casing."""
 
     STRING = "Edm.String"
     INT16 = "Edm.Int16"

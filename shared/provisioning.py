@@ -141,7 +141,8 @@ def _poll_until_done(
                 # generation ends, and would be dropped with it: look for it first.
                 if _cancel_in_batch(context, _fired(timer.id)):
                     return lro.canceled(state), state.polls
-                # Keeps the history bounded however long ARM takes (lro-anchors §5 item 8).
+                # Keeps the history bounded however long ARM takes
+                # (docs/contracts/durable-protocol.md §11).
                 context.continue_as_new(
                     operation.model_copy(
                         update={"lro": state, "generation": operation.generation + 1}

@@ -17,7 +17,10 @@ class TestClientBinding:
     """client_binding_json, with and without a function key."""
 
     def test_binding_matches_the_extension_shape(self):
-        """Task hub, creation and management URLs, base URL and rpcBaseUrl as in §5.1."""
+        """Task hub, creation and management URLs, base URL and rpcBaseUrl.
+
+        As in docs/contracts/durable-protocol.md §13.
+        """
         binding = json.loads(client_binding_json(ORIGIN, "Hub", "k3y"))
         base = f"{ORIGIN}/runtime/webhooks/durabletask"
         assert binding["taskHubName"] == "Hub"

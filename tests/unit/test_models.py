@@ -27,7 +27,8 @@ TARGET = {
     "interactionName": "TestProfileType396",
 }
 
-# Every writable field of §6.3-6.8, in canonical form, so a round trip must reproduce it exactly.
+# Every writable field of docs/contracts/arm-lro.md §3, in canonical form, so a round trip must
+# reproduce it exactly.
 FULL_DEFINITION: dict[str, Any] = {
     "idPropertyNames": ["VisitId"],
     "participantProfiles": [

@@ -18,7 +18,8 @@ SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
 OTHER_SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
 RESOURCE_GROUP = "TestHubRG"
 
-# The PUT request of the swagger example InteractionsCreateOrUpdate.json (contract §8).
+# The PUT request of the swagger example InteractionsCreateOrUpdate.json
+# (docs/contracts/arm-lro.md §3).
 SPEC_REQUEST_PROPERTIES: dict[str, Any] = {
     "idPropertyNames": ["TestInteractionType6358"],
     "primaryParticipantProfilePropertyName": "profile1",
