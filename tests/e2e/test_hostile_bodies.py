@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import requests
@@ -94,3 +95,27 @@ def test_an_oversized_url_is_refused_and_logged_as_one_line(stack: Stack) -> Non
     assert len(written) == 1, written
     assert "LineTooLong" in written[0]
     assert "WARNING" in written[0]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("extra_field", "changes"),
+    [
+        ({"fieldName": "", "fieldType": "Edm.String"}, {}),
+        ({"fieldName": "Visit\u0000Id", "fieldType": "Edm.String"}, {}),
+        ({"fieldName": "Note", "fieldType": "Edm.String", "maxLength": 10**30}, {}),
+        (None, {"instancesCount": -1}),
+    ],
+    ids=["empty-name", "control-character", "huge-max-length", "negative-count"],
+)
+def test_empty_names_and_absurd_numbers_never_reach_arm(
+    stack: Stack, extra_field: dict[str, object] | None, changes: dict[str, Any]
+) -> None:
+    """What ARM would refuse after a write attempt is a 400 before any call."""
+    hub = "E2eBadNamesHub"
+    body = envelope(hub, **changes)
+    if extra_field is not None:
+        body["definition"]["fields"].append(extra_field)
+    response = _post(stack, "/api/interactions", json.dumps(body))
+    assert response.status_code == 400, stack.explain(f"{body}: {response.text[:300]}")
+    assert stack.arm_puts(hub) == []
