@@ -10,14 +10,12 @@ Examples are few and derandomized so the suite stays inside `make test`'s time.
 from __future__ import annotations
 
 import copy
-import http.client
 import json
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -28,15 +26,14 @@ from hypothesis import strategies as st
 from shared.operation import is_operation_id, operation_id_for
 from shared.problems import InvalidRequest
 from shared.validation import parse_envelope
-from tests.e2e.fuzzing import invalid_arm_writes, journal_mark
+from tests.e2e.fuzzing import FuzzCounts, fuzz_run, raw_request
 from tests.e2e.harness import FUNCTION_KEY, REJECTED_QUEUE, REQUEST_QUEUE, REQUESTED, Stack
 from tests.examples import EXAMPLE, RESOURCE_GROUP, SUBSCRIPTION
 
 # An error body larger than this is a finding 3 regression (20,000 problems once made 5.5 MB).
 MAX_ERROR_BODY_BYTES = 64 * 1024
 
-SENT: Counter[str] = Counter()
-SERVER_ERRORS: Counter[str] = Counter()
+COUNTS = FuzzCounts()
 
 FUZZ = settings(
     deadline=None,
@@ -114,12 +111,6 @@ def _expected_valid(body: Any) -> str | None:
     return operation_id_for(request.target)
 
 
-def _count(intake: str, status: int) -> None:
-    SENT[intake] += 1
-    if status >= 500:
-        SERVER_ERRORS[intake] += 1
-
-
 def _assert_problem(response: requests.Response) -> None:
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert len(response.content) <= MAX_ERROR_BODY_BYTES, len(response.content)
@@ -129,13 +120,9 @@ def _assert_problem(response: requests.Response) -> None:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def nothing_invalid_reaches_arm(stack: Stack) -> Iterator[None]:
-    """After the module: print the counts, and refuse any invalid PUT in the ARM journal."""
-    since = journal_mark(stack)
-    yield
-    print(f"\nhypothesis inputs per intake: {dict(SENT)}; 5xx: {dict(SERVER_ERRORS)}")
-    invalid = invalid_arm_writes(stack, since)
-    assert invalid == [], stack.explain(f"invalid writes reached ARM: {invalid[:5]}")
+def _fuzz_run(stack: Stack) -> Iterator[None]:
+    with fuzz_run(stack, COUNTS, "hypothesis inputs per intake"):
+        yield
 
 
 @pytest.mark.e2e
@@ -148,7 +135,7 @@ def test_http_intake_answers_every_envelope_with_an_operation_or_a_bounded_probl
         response = stack.post_interaction(body)
     except ValueError:
         return  # requests cannot encode it (a lone surrogate); nothing was sent
-    _count("POST /api/interactions", response.status_code)
+    COUNTS.count("POST /api/interactions", response.status_code)
     expected = _expected_valid(body)
     if expected is None:
         assert response.status_code == 400, stack.explain(f"{response.status_code} {body!r}")
@@ -171,24 +158,10 @@ def test_http_intake_answers_arbitrary_text_with_a_400_problem(stack: Stack, tex
         )
     except UnicodeEncodeError:
         return
-    _count("POST /api/interactions (text)", response.status_code)
+    COUNTS.count("POST /api/interactions (text)", response.status_code)
     if response.status_code >= 400:
         assert response.status_code == 400, stack.explain(f"{response.status_code} {text!r}")
         _assert_problem(response)
-
-
-def _raw_status(stack: Stack, method: str, path: str) -> tuple[int, str]:
-    parts = urlsplit(stack.url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
-    try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        connection.putheader("x-functions-key", FUNCTION_KEY)
-        connection.endheaders()
-        response = connection.getresponse()
-        response.read()
-        return response.status, response.getheader("Content-Type") or ""
-    finally:
-        connection.close()
 
 
 @pytest.mark.e2e
@@ -202,8 +175,8 @@ def test_status_api_refuses_every_malformed_id_with_a_problem(
         segment = quote(operation_id, safe="")
     except UnicodeEncodeError:
         return
-    status, content_type = _raw_status(stack, method, f"/api/operations/{segment}")
-    _count(f"{method} /api/operations/{{id}}", status)
+    status, content_type, _ = raw_request(stack, method, f"/api/operations/{segment}")
+    COUNTS.count(f"{method} /api/operations/{{id}}", status)
     if not is_operation_id(operation_id):
         assert status in (400, 404), stack.explain(f"{method} {segment}: {status}")
         assert content_type.startswith("application/problem+json"), (status, content_type)
@@ -240,7 +213,7 @@ def test_queue_intake_ends_every_message_as_an_operation_or_a_dead_letter(
         except (UnicodeEncodeError, ValueError):
             continue
         pending[stack.send(text)] = _expected_valid(body)
-        SENT["queue message"] += 1
+        COUNTS.count("queue message")
     rejected: dict[str, dict[str, Any]] = {}
 
     def settled() -> bool:
@@ -287,5 +260,5 @@ def test_eventgrid_webhook_answers_every_event_without_a_server_error(
         headers={"aeg-event-type": "Notification", "Content-Type": "application/json"},
         timeout=10,
     )
-    _count("Event Grid webhook", response.status_code)
+    COUNTS.count("Event Grid webhook", response.status_code)
     assert response.status_code < 500, stack.explain(f"{response.status_code} {response.text}")

@@ -1,18 +1,13 @@
-"""Operation ids from the URL: anything not shaped like an id is refused before any call.
-
-Paths are sent byte for byte with http.client, since requests would normalise `..` and `%2e`.
-"""
+"""Operation ids from the URL: anything not shaped like an id is refused before any call."""
 
 from __future__ import annotations
 
-import http.client
 import json
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.harness import FUNCTION_KEY, Stack
+from tests.e2e.fuzzing import raw_request
+from tests.e2e.harness import Stack
 from tests.examples import envelope
 
 # `{id}` is replaced by a real operation's id: these must not reach that operation.
@@ -34,22 +29,6 @@ HOSTILE_IDS = [
 ]
 
 
-def _raw(stack: Stack, method: str, path: str) -> tuple[int, str, dict[str, Any] | None]:
-    parts = urlsplit(stack.url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
-    try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        connection.putheader("x-functions-key", FUNCTION_KEY)
-        connection.endheaders()
-        response = connection.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        content_type = response.getheader("Content-Type") or ""
-    finally:
-        connection.close()
-    body = json.loads(text) if content_type.startswith("application/problem+json") else None
-    return response.status, content_type, body
-
-
 @pytest.mark.e2e
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
 @pytest.mark.parametrize("template", HOSTILE_IDS)
@@ -62,7 +41,8 @@ def test_malformed_operation_ids_get_a_problem_and_never_reach_another_operation
     operation_id = stack.submit(envelope(hub, "HostileIds"))["operationId"]
     path = "/api/operations/" + template.format(id=operation_id, tail=operation_id[3:])
 
-    status, content_type, body = _raw(stack, method, path)
+    status, content_type, text = raw_request(stack, method, path)
+    body = json.loads(text) if content_type.startswith("application/problem+json") else None
 
     assert status in (400, 404), stack.explain(f"{method} {path}: {status}")
     assert content_type.startswith("application/problem+json"), f"{status} {content_type}"
