@@ -26,13 +26,13 @@ def journal_mark(stack: Stack) -> int:
     return len(stack.arm_journal())
 
 
-def invalid_arm_writes(stack: Stack, since: int) -> list[dict[str, Any]]:
-    """PUTs recorded after `since` that the app's own validation refuses, or ARM answered 4xx.
+def invalid_arm_writes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The journal's PUTs that the app's own validation refuses, or that ARM answered 4xx.
 
     Each is returned with the reason; an empty list means nothing invalid reached ARM.
     """
     found = []
-    for entry in stack.arm_journal()[since:]:
+    for entry in entries:
         if entry["method"] != "PUT":
             continue
         match = _INTERACTION_PATH.fullmatch(unquote(entry["path"]))
@@ -97,5 +97,5 @@ def fuzz_run(stack: Stack, counts: FuzzCounts, title: str) -> Iterator[None]:
     since = journal_mark(stack)
     yield
     print(f"\n{title}: {dict(counts.sent)}; 5xx: {dict(counts.server_errors)}")
-    invalid = invalid_arm_writes(stack, since)
+    invalid = invalid_arm_writes(stack.arm_journal()[since:])
     assert invalid == [], stack.explain(f"invalid writes reached ARM: {invalid[:5]}")
