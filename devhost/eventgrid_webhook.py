@@ -59,6 +59,10 @@ def read_webhook_request(
         document = json.loads(body)
     except ValueError:
         raise WebhookRequestError("the body is not JSON") from None
+    except RecursionError:
+        # The host's reader stops at a depth limit too (Newtonsoft MaxDepth, 64 by default:
+        # https://www.newtonsoft.com/json/help/html/P_Newtonsoft_Json_JsonSerializerSettings_MaxDepth.htm).
+        raise WebhookRequestError("the body is nested too deeply to read") from None
     events = document if isinstance(document, list) else [document]
     if not events or not all(isinstance(e, dict) for e in events):
         raise WebhookRequestError("the body must be an event object or a non-empty array of them")

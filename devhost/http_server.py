@@ -79,7 +79,8 @@ def create_web_app(
     app.router.add_get("/admin/host/status", host_status)
     app.router.add_route("POST", WEBHOOK_PATH, webhook.handle)
     app.router.add_route("OPTIONS", WEBHOOK_PATH, webhook.handle)
-    app.router.add_route("*", "/{tail:.*}", front.handle)
+    # aiohttp matches the decoded path, so `.` would miss a %0A in it and answer its own 404.
+    app.router.add_route("*", r"/{tail:[\s\S]*}", front.handle)
     return app
 
 

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from aiohttp.http_exceptions import BadHttpMessage
+
 INVOCATIONS = logging.getLogger("devhost.invocations")
 
 _FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
@@ -27,6 +29,24 @@ def configure_logging(*, verbose: bool, stream: TextIO = sys.stderr) -> None:
     logging.getLogger("azure").setLevel(logging.WARNING)
     # The same for the app's own Azure SDK records, forwarded from the worker by category.
     logging.getLogger("devhost.worker.log.azure").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.server").addFilter(one_line_bad_requests)
+
+
+def one_line_bad_requests(record: logging.LogRecord) -> bool:
+    """Write a request aiohttp could not parse (an 8 KB+ URL, a bad header) as one WARNING line.
+
+    aiohttp logs these with a traceback, but they are the caller's fault, answered 400, and a
+    client repeating one would fill the log. Kestrel, in front of the Functions host, logs them at
+    Debug (devhost/README.md, Differences from Azure).
+    """
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, BadHttpMessage):
+        record.msg = f"{record.getMessage()}: {type(error).__name__}: {error.message}"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return True
 
 
 def log_invocation(

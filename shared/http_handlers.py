@@ -10,14 +10,14 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
 from shared.intake import ConflictError, Submission, read_operation, submit
 from shared.models import ProvisioningRequest
 from shared.names import CANCEL_EVENT, ROUTE_PREFIX
-from shared.operation import OperationView, log_context
+from shared.operation import OperationView, is_operation_id, log_context
 from shared.problems import PROBLEM_JSON, InvalidRequest, Problem, problem_details
 from shared.settings import get_settings
 from shared.validation import decode_json, parse_envelope, parse_route_request
@@ -67,6 +67,8 @@ async def post_interaction(req: func.HttpRequest, client: Any) -> func.HttpRespo
 async def get_operation(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """The status of an operation."""
     operation_id = req.route_params.get("operationId", "")
+    if not is_operation_id(operation_id):
+        return _not_found(operation_id)
     view = await read_operation(client, operation_id)
     if view is None:
         return _not_found(operation_id)
@@ -76,6 +78,8 @@ async def get_operation(req: func.HttpRequest, client: Any) -> func.HttpResponse
 async def cancel_operation(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """Ask a running operation to stop polling; it ends as Canceled with its event."""
     operation_id = req.route_params.get("operationId", "")
+    if not is_operation_id(operation_id):
+        return _not_found(operation_id)
     view = await read_operation(client, operation_id)
     if view is None:
         return _not_found(operation_id)
@@ -189,7 +193,9 @@ def _retry_after(view: OperationView) -> int:
 
 def _status_url(req: func.HttpRequest, operation_id: str) -> str:
     parts = urlsplit(req.url)
-    return f"{parts.scheme}://{parts.netloc}/{ROUTE_PREFIX}/operations/{operation_id}"
+    return (
+        f"{parts.scheme}://{parts.netloc}/{ROUTE_PREFIX}/operations/{quote(operation_id, safe='')}"
+    )
 
 
 def _problems(problems: tuple[Problem, ...], *, status: int = 400) -> func.HttpResponse:
@@ -198,8 +204,13 @@ def _problems(problems: tuple[Problem, ...], *, status: int = 400) -> func.HttpR
 
 
 def _not_found(operation_id: str) -> func.HttpResponse:
+    # The id is echoed back shortened: it came from the caller and may be as long as the URL.
     return _problem(
-        404, "not-found", "No such operation", f"There is no operation {operation_id!r}."
+        404,
+        "not-found",
+        "No such operation",
+        f"There is no operation {operation_id[:80]!r}; operation ids look like "
+        "ci- followed by 32 hexadecimal digits.",
     )
 
 

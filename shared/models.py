@@ -21,6 +21,7 @@ from pydantic import (
     ModelWrapValidatorHandler,
     Strict,
     ValidationInfo,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -108,6 +109,45 @@ InteractionName = Annotated[
 ]
 RequestId = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_printable)]
 
+# Free-form names (fields, participants, profile types, property references). The swagger
+# declares no bound on them; its longest declared name is 512 (relationshipName, contract §3),
+# so no real definition needs more. Control characters (C0, DEL, C1) have no place in a name.
+MAX_NAME_LENGTH = 512
+_CONTROL_RANGES = r"\x00-\x1f\x7f-\x9f"
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL_RANGES}]")
+
+
+def _name(value: str) -> str:
+    if not value:
+        raise PydanticCustomError("empty_name", "must not be empty")
+    if len(value) > MAX_NAME_LENGTH:
+        raise PydanticCustomError(
+            "name_too_long", "must be at most {limit} characters", {"limit": MAX_NAME_LENGTH}
+        )
+    if _CONTROL_CHARACTER.search(value):
+        raise PydanticCustomError("control_character", "must not contain control characters")
+    return value
+
+
+Name = Annotated[
+    str,
+    AfterValidator(_name),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_NAME_LENGTH,
+            "pattern": f"^[^{_CONTROL_RANGES}]*$",
+        }
+    ),
+]
+
+# The TypeSpec spec makes instancesCount an int32; the swagger types maxLength and enum values
+# only as integers, and no real length or enum member needs more. A negative count means nothing.
+INT32_MAX = 2**31 - 1
+Int32 = Annotated[int, Field(ge=-(2**31), le=INT32_MAX)]
+Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
+
 LocalizedText = dict[str, str]
 """Text per locale, keyed like "en-us"."""
 
@@ -182,25 +222,25 @@ class EntityType(StrEnum):
 class ParticipantPropertyReference(_WireModel):
     """Maps an interaction property onto a profile property."""
 
-    source_property_name: str
-    target_property_name: str
+    source_property_name: Name
+    target_property_name: Name
 
 
 class Participant(_WireModel):
     """A profile taking part in the interaction."""
 
-    participant_name: str
-    profile_type_name: str
+    participant_name: Name
+    profile_type_name: Name
     participant_property_references: list[ParticipantPropertyReference]
     display_name: LocalizedText | None = None
     description: LocalizedText | None = None
-    role: str | None = None
+    role: Name | None = None
 
 
 class EnumValidValue(_WireModel):
     """One member of an enum field (swagger ProfileEnumValidValuesFormat)."""
 
-    value: int | None = None
+    value: Int32 | None = None
     localized_value_names: LocalizedText | None = None
 
 
@@ -209,7 +249,7 @@ class PropertyDefinition(_WireModel):
 
     read_only_keys = frozenset({"dataSourcePrecedenceRules"})
 
-    field_name: str
+    field_name: Name
     field_type: Annotated[EdmType, BeforeValidator(_edm_type)]
     array_value_separator: str | None = None
     enum_valid_values: list[EnumValidValue] | None = None
@@ -222,7 +262,7 @@ class PropertyDefinition(_WireModel):
     is_required: bool | None = None
     property_id: str | None = None
     schema_item_prop_link: str | None = None
-    max_length: Annotated[int, Field(gt=0)] | None = None
+    max_length: Annotated[int, Field(gt=0, le=INT32_MAX)] | None = None
     is_available_in_graph: bool | None = None
 
 
@@ -251,22 +291,22 @@ class InteractionTypeDefinition(_WireModel):
         {"provisioningState", "tenantId", "lastChangedUtc", "dataSourcePrecedenceRules"}
     )
 
-    id_property_names: list[str] | None = None
+    id_property_names: list[Name] | None = None
     participant_profiles: list[Participant] | None = None
-    primary_participant_profile_property_name: str | None = None
+    primary_participant_profile_property_name: Name | None = None
     # Accepted so that a GET body can be sent back, but never sent: all of DataSource is
     # read-only, so ARM could only be given `{}`, which says nothing and would make two equal
     # definitions hash differently.
     default_data_source: DataSource | None = Field(default=None, exclude=True)
     is_activity: bool | None = None
-    api_entity_set_name: str | None = None
+    api_entity_set_name: Name | None = None
     # JSON gives the enum as a string, which strict mode alone would refuse.
     entity_type: Annotated[EntityType, Strict(False)] | None = None
     fields: list[PropertyDefinition] | None = None
-    instances_count: int | None = None
+    instances_count: Count | None = None
     schema_item_type_link: str | None = None
-    timestamp_field_name: str | None = None
-    type_name: str | None = None
+    timestamp_field_name: Name | None = None
+    type_name: Name | None = None
     attributes: dict[str, list[str]] | None = None
     description: LocalizedText | None = None
     display_name: LocalizedText | None = None

@@ -8,6 +8,7 @@ finds the operation it already started.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
@@ -54,10 +55,22 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
 
 
+# The only ids operation_id_for makes. A route value is checked against it before any durable
+# call: the durable client puts the instance id into its URL unescaped, so "a/../b" or "x?y"
+# would otherwise address another instance.
+OPERATION_ID_PATTERN = r"ci-[0-9a-f]{32}"
+_OPERATION_ID = re.compile(OPERATION_ID_PATTERN)
+
+
 def operation_id_for(target: Target) -> str:
     """The durable instance id of the operation for `target` (case-insensitive resource id)."""
     digest = hashlib.sha256(target.normalized_id.encode("utf-8")).hexdigest()
     return f"ci-{digest[:32]}"
+
+
+def is_operation_id(value: str) -> bool:
+    """Whether `value` has the form of an id that operation_id_for makes."""
+    return _OPERATION_ID.fullmatch(value) is not None
 
 
 def log_context(operation_id: str, correlation_id: str | None) -> str:

@@ -16,8 +16,14 @@ PROBLEM_JSON = "application/problem+json"
 # A tag URI (RFC 4151): RFC 9457 lets a problem type be an identifier that resolves to nothing.
 INVALID_REQUEST_TYPE = "tag:customer-insights-interactions,2026:invalid-request"
 
-# The detail line names this many problems; `errors` always lists them all.
+# The detail line names this many problems.
 _PROBLEMS_IN_DETAIL = 3
+# `errors` lists at most this many problems, in the order found, and `errorCount` gives the total:
+# a body with 20,000 bad fields once answered 5.5 MB. Fifty is more than a person fixes per try.
+MAX_LISTED_PROBLEMS = 50
+# Paths and messages can echo what the caller sent (a key, a name); each is cut to this length,
+# so an error body stays under MAX_LISTED_PROBLEMS * (2 * MAX_PROBLEM_TEXT + code) characters.
+MAX_PROBLEM_TEXT = 300
 
 
 class Problem(BaseModel):
@@ -53,7 +59,8 @@ def problem_details(
         "title": title,
         "status": status,
         "detail": _summary(problems),
-        "errors": [problem.model_dump() for problem in problems],
+        "errors": [_bounded(problem) for problem in problems[:MAX_LISTED_PROBLEMS]],
+        "errorCount": len(problems),
     }
     if instance is not None:
         body["instance"] = instance
@@ -72,10 +79,23 @@ def dead_letter_record(
     }
 
 
+def _bounded(problem: Problem) -> dict[str, str]:
+    return {
+        "path": _cut(problem.path),
+        "message": _cut(problem.message),
+        "code": problem.code,
+    }
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_PROBLEM_TEXT else text[: MAX_PROBLEM_TEXT - 1] + "…"
+
+
 def _summary(problems: Sequence[Problem]) -> str:
     count = len(problems)
     listed = "; ".join(
-        f"{problem.path}: {problem.message}" for problem in problems[:_PROBLEMS_IN_DETAIL]
+        f"{_cut(problem.path)}: {_cut(problem.message)}"
+        for problem in problems[:_PROBLEMS_IN_DETAIL]
     )
     more = count - _PROBLEMS_IN_DETAIL
     tail = f"; and {more} more" if more > 0 else ""

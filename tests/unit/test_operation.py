@@ -21,6 +21,7 @@ from shared.operation import (
     OperationStatus,
     OperationView,
     _policy,
+    is_operation_id,
     operation_id_for,
 )
 from shared.settings import Settings
@@ -429,3 +430,24 @@ class TestOperationView:
         assert body["provisioningState"] == "Provisioning"
         assert body["nextPollAt"] == "2025-03-01T12:01:10Z"
         assert body["resourceId"].startswith(f"/subscriptions/{SUBSCRIPTION}/")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("ci-" + "0123456789abcdef" * 2, True),
+        ("ci-" + "0" * 31, False),
+        ("ci-" + "0" * 33, False),
+        ("CI-" + "0" * 32, False),
+        ("ci-" + "A" * 32, False),
+        ("ci-" + "0" * 32 + "\n", False),
+        ("ci-" + "0" * 32 + "?x=1", False),
+        ("zz/../ci-" + "0" * 32, False),
+        ("..", False),
+        ("", False),
+    ],
+)
+def test_is_operation_id_accepts_only_what_operation_id_for_makes(
+    value: str, expected: bool
+) -> None:
+    assert is_operation_id(value) is expected

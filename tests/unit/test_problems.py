@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from shared.problems import (
     INVALID_REQUEST_TYPE,
+    MAX_LISTED_PROBLEMS,
+    MAX_PROBLEM_TEXT,
     PROBLEM_JSON,
     InvalidRequest,
     Problem,
@@ -73,6 +75,7 @@ class TestProblemDetails:
                     "code": "unknown_field_type",
                 },
             ],
+            "errorCount": 2,
         }
         assert json.loads(json.dumps(body)) == body
 
@@ -82,7 +85,7 @@ class TestProblemDetails:
         assert (body["status"], body["instance"]) == (422, "/api/interactions")
 
     def test_detail_names_three_problems_and_counts_the_rest(self) -> None:
-        """Detail stays short for a long list, while errors still lists everything."""
+        """Detail stays short for a long list; errors lists a short one in full."""
         body = problem_details(numbered(5), title="t")
         assert body["detail"] == (
             "The request has 5 problems: $.p0: m0; $.p1: m1; $.p2: m2; and 2 more"
@@ -128,3 +131,23 @@ class TestDeadLetterRecord:
                 }
             ],
         }
+
+
+class TestBoundedProblems:
+    def test_errors_lists_the_first_problems_and_counts_them_all(self) -> None:
+        """Past MAX_LISTED_PROBLEMS the list stops, in order, and errorCount keeps the total."""
+        body = problem_details(numbered(MAX_LISTED_PROBLEMS + 7), title="t")
+        assert [error["path"] for error in body["errors"]] == [
+            f"$.p{index}" for index in range(MAX_LISTED_PROBLEMS)
+        ]
+        assert body["errorCount"] == MAX_LISTED_PROBLEMS + 7
+        assert body["detail"].endswith(f"and {MAX_LISTED_PROBLEMS + 4} more")
+
+    def test_echoed_paths_and_messages_are_cut_so_the_body_stays_small(self) -> None:
+        """A 100 KB key in a path or message is cut; the whole body stays bounded."""
+        huge = "k" * 100_000
+        problems = [Problem(path=f"$['{huge}']", message=huge, code="unknown_field")] * 1_000
+        body = problem_details(problems, title="t")
+        assert len(json.dumps(body)) < MAX_LISTED_PROBLEMS * (2 * MAX_PROBLEM_TEXT + 100) + 2_000
+        assert body["errors"][0]["path"].endswith("…")
+        assert len(body["errors"][0]["message"]) == MAX_PROBLEM_TEXT

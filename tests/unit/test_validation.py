@@ -595,3 +595,93 @@ class TestUnencodableText:
         with pytest.raises(InvalidRequest) as caught:
             parse_envelope(data, default_subscription_id=None, default_resource_group=None)
         assert "not valid Unicode" in caught.value.problems[0].message
+
+
+def _with_participant(**changes: Any) -> dict[str, Any]:
+    profile = participant("Customer")
+    reference = {**profile["participantPropertyReferences"][0], **changes.pop("reference", {})}
+    return definition(
+        participantProfiles=[{**profile, **changes, "participantPropertyReferences": [reference]}]
+    )
+
+
+_NAME_CASES = [
+    (with_field(0, fieldName="{v}"), "$.definition.fields[0].fieldName"),
+    (
+        _with_participant(participantName="{v}"),
+        "$.definition.participantProfiles[0].participantName",
+    ),
+    (
+        _with_participant(profileTypeName="{v}"),
+        "$.definition.participantProfiles[0].profileTypeName",
+    ),
+    (
+        _with_participant(reference={"sourcePropertyName": "{v}"}),
+        "$.definition.participantProfiles[0].participantPropertyReferences[0].sourcePropertyName",
+    ),
+    (
+        _with_participant(reference={"targetPropertyName": "{v}"}),
+        "$.definition.participantProfiles[0].participantPropertyReferences[0].targetPropertyName",
+    ),
+    (definition(typeName="{v}"), "$.definition.typeName"),
+    (definition(apiEntitySetName="{v}"), "$.definition.apiEntitySetName"),
+]
+
+
+class TestNamesAndNumbers:
+    """Issue 8, finding 2: names non-empty, short and printable; numbers in the spec's range."""
+
+    @pytest.mark.parametrize(
+        ("value", "code"),
+        [
+            ("", "empty_name"),
+            ("Visit\x00Id", "control_character"),
+            ("Visit\nId", "control_character"),
+            ("Visit\x7f", "control_character"),
+            ("Visit\x85", "control_character"),
+            ("x" * 513, "name_too_long"),
+        ],
+    )
+    @pytest.mark.parametrize(("template", "path"), _NAME_CASES)
+    def test_bad_names_are_refused_where_they_are(
+        self, template: dict[str, Any], path: str, value: str, code: str
+    ) -> None:
+        """Each bad value is one problem, at the name's own path, with its own code."""
+        body = json.loads(json.dumps(template).replace("{v}", json.dumps(value)[1:-1]))
+        problems = problems_of(lambda: parse(envelope(body)))
+        assert (path, code) in [(p, c) for p, _, c in problems], problems
+
+    def test_a_512_character_name_with_spaces_and_unicode_is_accepted(self) -> None:
+        """The limits refuse only what no real definition has."""
+        name = "Visit Id é" + "x" * 502
+        body = definition(fields=[*BASE["fields"], {"fieldName": name, "fieldType": "Edm.String"}])
+        request = parse(envelope(body))
+        assert request.definition.fields is not None
+        assert request.definition.fields[-1].field_name == name
+
+    @pytest.mark.parametrize(
+        ("changes", "path"),
+        [
+            ({"instancesCount": -1}, "$.definition.instancesCount"),
+            ({"instancesCount": 2**31}, "$.definition.instancesCount"),
+            ({"instancesCount": 10**30}, "$.definition.instancesCount"),
+        ],
+    )
+    def test_counts_are_int32_and_not_negative(self, changes: dict[str, Any], path: str) -> None:
+        assert paths_of(lambda: parse(envelope(definition(**changes)))) == [path]
+
+    @pytest.mark.parametrize("max_length", [0, -5, 2**31, 10**30])
+    def test_max_length_is_a_positive_int32(self, max_length: int) -> None:
+        body = with_field(0, maxLength=max_length)
+        assert paths_of(lambda: parse(envelope(body))) == ["$.definition.fields[0].maxLength"]
+
+    @pytest.mark.parametrize("value", [-(2**31) - 1, 2**31])
+    def test_enum_values_are_int32(self, value: int) -> None:
+        body = with_field(0, isEnum=True, enumValidValues=[{"value": value}])
+        assert paths_of(lambda: parse(envelope(body))) == [
+            "$.definition.fields[0].enumValidValues[0].value"
+        ]
+
+    def test_the_int32_limits_themselves_are_accepted(self) -> None:
+        body = definition(instancesCount=2**31 - 1)
+        assert parse(envelope(body)).definition.instances_count == 2**31 - 1
