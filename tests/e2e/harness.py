@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,11 +56,6 @@ VISIBILITY_TIMEOUT = "00:00:01"
 MAX_DEQUEUE_COUNT = 3
 LOG_TAIL_LINES = 60
 TERMINAL = {"Succeeded", "Failed", "TimedOut", "Canceled", "Rejected"}
-
-
-def rejection_event_id(message_id: str) -> str:
-    """The id the app gives the rejection event of queue message `message_id`."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"rejected:queue:{message_id}"))
 
 
 def make_app_copy(destination: Path) -> Path:

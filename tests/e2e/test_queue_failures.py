@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shared.events import rejection_event_id
 from tests.e2e.harness import (
     CANCELED,
     MAX_DEQUEUE_COUNT,
@@ -17,7 +18,6 @@ from tests.e2e.harness import (
     REQUEST_QUEUE,
     Stack,
     host_log_lines,
-    rejection_event_id,
 )
 from tests.examples import envelope, operation_id_of
 
@@ -30,8 +30,8 @@ def _dead_letter(stack: Stack, message_id: str) -> dict[str, Any]:
     return stack.wait(found, what=f"message {message_id} on {REJECTED_QUEUE}")
 
 
-def _rejection_event(stack: Stack, message_id: str) -> dict[str, Any]:
-    event_id = rejection_event_id(message_id)
+def _rejection_event(stack: Stack, message_id: str, text: str) -> dict[str, Any]:
+    event_id = rejection_event_id("queue", message_id, text)
 
     def found() -> list[dict[str, Any]]:
         return [e for e in stack.events(eventType=REJECTED) if e["id"] == event_id]
@@ -53,7 +53,7 @@ def test_invalid_json_message_is_dead_lettered_with_reasons_and_announced(stack:
     assert record["message"] == text
     assert record["reasons"], stack.explain(f"record: {record}")
     assert all(reason["message"] for reason in record["reasons"])
-    event = _rejection_event(stack, message_id)
+    event = _rejection_event(stack, message_id, text)
     assert event["subject"] == "interactions/rejected"
     assert event["data"]["outcome"] == "Rejected"
     assert event["data"]["problems"] == record["reasons"]
@@ -81,7 +81,7 @@ def test_invalid_definition_is_dead_lettered_with_its_paths_and_never_reaches_ar
     paths = [reason["path"] for reason in record["reasons"]]
     assert "$.definition.fields[0].fieldType" in paths, stack.explain(f"reasons: {record}")
     assert "$.definition.fields[1].maxLength" in paths, stack.explain(f"reasons: {record}")
-    event = _rejection_event(stack, message_id)
+    event = _rejection_event(stack, message_id, text)
     assert event["subject"] == f"hubs/{hub}/interactions/WebVisit"
     assert event["data"]["hub"] == hub
     assert event["data"]["requestId"] == body["requestId"]
