@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -136,3 +137,53 @@ def test_conflicting_message_is_retried_into_poison_and_long_operation_cancels(
     events = stack.events_for(operation_id)
     assert [e["eventType"] for e in events] == [CANCELED], stack.explain(f"events: {events}")
     assert len(stack.arm_puts(hub)) == 1
+
+
+@pytest.mark.e2e
+def test_invalid_message_whose_record_exceeds_64_kib_is_dead_lettered_once(stack: Stack) -> None:
+    """A message that fits the queue but whose escaped record would not is still dead-lettered.
+
+    47,000 quotes are 62,668 base64 characters on the queue; escaped in the record's JSON they
+    would be 94,000 bytes, past the limit.
+    """
+    text = '"' * 47_000
+
+    message_id = stack.send(text)
+
+    record = _dead_letter(stack, message_id)
+    assert record["messageBytes"] == len(text)
+    assert record["messageSha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert text.startswith(record["message"])
+    assert record["reasons"], stack.explain(f"record: {record}")
+    event = _rejection_event(stack, message_id, text)
+    assert event["data"]["problems"] == record["reasons"]
+    stack.wait(lambda: stack.queue_length(REQUEST_QUEUE) == 0, what="the request queue to drain")
+    assert text not in stack.peek(POISON_QUEUE)
+    tries = host_log_lines(stack.host, f"queue message {message_id} rejected")
+    assert len(tries) == 1, stack.explain("\n".join(tries))
+
+
+@pytest.mark.e2e
+def test_invalid_200_kb_event_is_dead_lettered_and_acknowledged_once(
+    stack: Stack, intake_subscription: dict[str, Any]
+) -> None:
+    """An invalid event too large to dead-letter whole is acknowledged once it is dead-lettered."""
+    data = {"junk": "x" * 200_000}
+    event_id = str(uuid.uuid4())
+
+    stack.publish_intake(data, event_id=event_id)
+
+    record = _dead_letter(stack, event_id)
+    assert record["source"] == "eventgrid"
+    assert record["messageBytes"] == len(json.dumps(data))
+    ours = stack.wait(
+        lambda: [d for d in stack.deliveries() if d["eventId"] == event_id],
+        what=f"the delivery record of {event_id}",
+    )
+    # One delivery, acknowledged: Event Grid counts any 2xx as delivered.
+    assert [d["outcome"] for d in ours] == ["delivered"], stack.explain(f"deliveries: {ours}")
+    assert 200 <= ours[0]["status"] < 300
+    rejection_id = rejection_event_id("eventgrid", event_id, json.dumps(data))
+    assert [e["id"] for e in stack.events(eventType=REJECTED) if e["id"] == rejection_id] == [
+        rejection_id
+    ]
