@@ -253,6 +253,7 @@ def start_emulators(args: argparse.Namespace, children: list[Child], deadline: f
     if args.demo:
         # A fresh queue store, so that a message left over from `make run` is not processed.
         command += ["--azurite-location", str(DEMO_DIR / "azurite")]
+        command += ["--state-dir", str(DEMO_DIR / "emulators")]
     launched = time.time()
     emulators = Child("emulators", command)
     children.append(emulators)
