@@ -8,6 +8,7 @@ the same faults with more operations and prints the counts.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import requests
 
 from tests.devhost.support import DevhostProcess
 from tests.e2e.harness import TERMINAL, Stack, start_host
-from tests.examples import envelope
+from tests.examples import envelope, operation_id_of
 
 KILLS = 3
 SECONDS_BETWEEN_KILLS = 1.5
@@ -111,3 +112,23 @@ def test_event_grid_outage_delays_events_but_loses_none(stack: Stack) -> None:
 
     assert_nothing_lost(stack, tally)
     assert tally.duplicates_same_id == 0, stack.explain(f"{tally}")
+
+
+@pytest.mark.e2e
+def test_azurite_restart_with_messages_queued_loses_nothing(stack: Stack) -> None:
+    """Azurite stops and starts again (same data folder and ports) while queue requests wait."""
+    azurite = stack.emulators.azurite
+    assert azurite is not None
+    operation_ids = []
+    for index in range(3):
+        hub = f"E2eFaultStorage{index}"
+        stack.scenario(hub, mode="location", pollsUntilDone=2, retryAfter=1)
+        body = envelope(hub)
+        stack.send(json.dumps(body))
+        operation_ids.append(operation_id_of(body))
+
+    azurite.stop()
+    time.sleep(1.0)
+    azurite.start()
+
+    assert_nothing_lost(stack, settle(stack, operation_ids, timeout=60))
