@@ -23,6 +23,7 @@ bench: deps
 	$(PY) -m benchmarks.cold_import
 	$(PY) -m benchmarks.provisioning
 	$(PY) -m benchmarks.worker_hop
+	$(PY) -m benchmarks.faults
 
 deps: $(STAMP)/python $(STAMP)/protos $(STAMP)/node
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from devhost.keys import (
 from emulators.testing import EmulatorStack
 from shared.names import EVENTGRID_INTAKE
 from tests.devhost.support import REPO_ROOT, DevhostProcess, free_port, wait_until
-from tests.examples import RESOURCE_GROUP, SUBSCRIPTION
+from tests.examples import RESOURCE_GROUP, SUBSCRIPTION, envelope
 
 T = TypeVar("T")
 
@@ -342,3 +343,62 @@ def _correlation(entry: dict[str, Any]) -> str | None:
 def host_log_lines(host: DevhostProcess, needle: str) -> list[str]:
     """The host log lines containing `needle`."""
     return [line for line in host.log().splitlines() if needle in line]
+
+
+# Counting what faults cost (tests/e2e/test_faults.py, benchmarks/faults.py).
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the topic received for a set of operations."""
+
+    operations: int
+    lost_operations: int
+    lost_events: int
+    duplicates_same_id: int
+    duplicates_other_id: int
+
+
+def submit_many(stack: Stack, prefix: str, count: int, *, polls: int = 4) -> list[str]:
+    """Start `count` operations, one hub each, that need `polls` status reads to finish."""
+    ids = []
+    for index in range(count):
+        hub = f"{prefix}{index}"
+        stack.scenario(hub, mode="location", pollsUntilDone=polls, retryAfter=1)
+        ids.append(stack.submit(envelope(hub))["operationId"])
+    return ids
+
+
+def settle(stack: Stack, operation_ids: list[str], *, timeout: float) -> Tally:
+    """Wait until every operation has ended and announced it (or `timeout`), then count."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(_ended(stack, op) and stack.events_for(op) for op in operation_ids):
+            break
+        time.sleep(0.5)
+    lost_operations = sum(1 for op in operation_ids if not _ended(stack, op))
+    events = {op: stack.events_for(op) for op in operation_ids}
+    return Tally(
+        operations=len(operation_ids),
+        lost_operations=lost_operations,
+        lost_events=sum(1 for found in events.values() if not found),
+        duplicates_same_id=sum(
+            len(found) - 1 for found in events.values() if len({e["id"] for e in found}) == 1
+        ),
+        duplicates_other_id=sum(
+            1 for found in events.values() if len({e["id"] for e in found}) > 1
+        ),
+    )
+
+
+def _ended(stack: Stack, operation_id: str) -> bool:
+    view = stack.view(operation_id)
+    return view is not None and view["status"] in TERMINAL
+
+
+def assert_nothing_lost(stack: Stack, tally: Tally) -> None:
+    """0 lost operations, 0 lost events, every duplicate with its operation's one id."""
+    message = stack.explain(f"after the faults: {tally}")
+    assert tally.lost_operations == 0, message
+    assert tally.lost_events == 0, message
+    assert tally.duplicates_other_id == 0, message
