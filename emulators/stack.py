@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
@@ -77,7 +78,7 @@ class EmulatorStack:
     `client_id` declares a user-assigned identity the identity emulator accepts besides the
     system-assigned one. With `state_dir`, the token secret and the ARM emulator's resources and
     operations are kept there across restarts, so tokens and operation URLs handed out before a
-    restart still work after it.
+    restart still work after it; `restart_arm()` restarts the ARM emulator that way.
     """
 
     def __init__(
@@ -103,11 +104,8 @@ class EmulatorStack:
             identity_header=identity_header,
             allowed_client_ids=[client_id] if client_id else None,
         )
-        self.arm = ArmEmulator(
-            signer=self.signer,
-            port=arm_port,
-            state_file=None if state_dir is None else state_dir / "arm.json",
-        )
+        self._arm_state_file = None if state_dir is None else state_dir / "arm.json"
+        self.arm = ArmEmulator(signer=self.signer, port=arm_port, state_file=self._arm_state_file)
         self.eventgrid = EventGridEmulator(
             signer=self.signer, port=eventgrid_port, topic_key=topic_key
         )
@@ -139,6 +137,20 @@ class EmulatorStack:
     def stop(self) -> None:
         """Stop everything that was started (in reverse order) and remove temporary data."""
         self._running.close()
+
+    def restart_arm(self, *, downtime: float) -> ArmEmulator:
+        """Stop the ARM emulator, stay down `downtime` seconds, then serve a new one on the same
+        port and state file, as a restarted process would; the stopped one is returned, since
+        its journal alone holds what it received (the journal is not kept in the state file)."""
+        stopped = self.arm
+        port = urlsplit(stopped.url).port
+        assert port is not None, stopped.url
+        stopped.stop()
+        time.sleep(downtime)
+        self.arm = ArmEmulator(signer=self.signer, port=port, state_file=self._arm_state_file)
+        self.arm.start()
+        self._running.callback(self.arm.stop)
+        return stopped
 
     def reset(self) -> None:
         """`POST /_emulator/reset` on every emulator: forget requests, events, faults, scenarios."""

@@ -262,15 +262,8 @@ class Stack:
         return entries
 
     def arm_requests(self, hub: str) -> list[dict[str, Any]]:
-        """Every request ARM received for operations on `hub`, grouped by the correlation id
-        of their PUTs (operation-status URLs do not name the hub)."""
-        entries = self.arm_journal()
-        ours = {
-            _correlation(e)
-            for e in entries
-            if e["method"] == "PUT" and f"/hubs/{hub.lower()}/" in e["path"].lower()
-        }
-        return [e for e in entries if _correlation(e) in ours]
+        """Every request ARM received for operations on `hub` (see `requests_for_hub`)."""
+        return requests_for_hub(self.arm_journal(), hub)
 
     def arm_puts(self, hub: str) -> list[dict[str, Any]]:
         return [e for e in self.arm_requests(hub) if e["method"] == "PUT"]
@@ -332,6 +325,17 @@ class Stack:
         """The Event Grid trigger's webhook with `key` (the eventgrid_extension key) as code."""
         url = f"{self.url}/runtime/webhooks/eventgrid?functionName={EVENTGRID_INTAKE}"
         return url if key is None else f"{url}&code={key}"
+
+
+def requests_for_hub(entries: list[dict[str, Any]], hub: str) -> list[dict[str, Any]]:
+    """The journal `entries` of operations on `hub`, grouped by the correlation id of their
+    PUTs (operation-status URLs do not name the hub)."""
+    ours = {
+        _correlation(e)
+        for e in entries
+        if e["method"] == "PUT" and f"/hubs/{hub.lower()}/" in e["path"].lower()
+    }
+    return [e for e in entries if _correlation(e) in ours]
 
 
 def _correlation(entry: dict[str, Any]) -> str | None:

@@ -16,11 +16,22 @@ import pytest
 import requests
 
 from tests.devhost.support import DevhostProcess
-from tests.e2e.harness import Stack, assert_nothing_lost, settle, start_host, submit_many
+from tests.e2e.harness import (
+    Stack,
+    assert_nothing_lost,
+    requests_for_hub,
+    settle,
+    start_host,
+    submit_many,
+)
 from tests.examples import envelope, operation_id_of
 
 KILLS = 3
 SECONDS_BETWEEN_KILLS = 1.5
+# Status reads each ARM-restart operation needs: at the session host's polling pace (0.2 s)
+# they outlast the outage, so every operation is mid-poll before, during and after it.
+ARM_RESTART_POLLS = 15
+ARM_DOWNTIME_SECONDS = 2.0
 
 
 @pytest.mark.e2e
@@ -75,3 +86,48 @@ def test_azurite_restart_with_messages_queued_loses_nothing(stack: Stack) -> Non
     azurite.start()
 
     assert_nothing_lost(stack, settle(stack, operation_ids, timeout=60))
+
+
+@pytest.mark.e2e
+def test_arm_emulator_restart_loses_nothing(stack: Stack) -> None:
+    """ARM stops with operations mid-poll and comes back on its port with its state dir.
+
+    The polls refused during the outage are retried, not failed, and each operation ends
+    Succeeded after one PUT. The request journal is not kept across a restart (as in
+    emulators/README.md), so requests are counted across both lives: the stopped emulator's
+    journal, read in-process, plus the new one's.
+    """
+    hubs = [f"E2eFaultArm{index}" for index in range(3)]
+    operation_ids = submit_many(stack, "E2eFaultArm", len(hubs), polls=ARM_RESTART_POLLS)
+    stack.wait(
+        lambda: all(_polls(stack.arm_requests(hub)) for hub in hubs),
+        what="a status read of every operation",
+    )
+    log_start = len(stack.host.log())
+
+    stopped = stack.emulators.restart_arm(downtime=ARM_DOWNTIME_SECONDS)
+    tally = settle(stack, operation_ids, timeout=60)
+
+    assert_nothing_lost(stack, tally)
+    assert tally.duplicates_same_id == 0, stack.explain(f"{tally}")
+    views = [stack.view(operation_id) or {} for operation_id in operation_ids]
+    assert [view.get("status") for view in views] == ["Succeeded"] * len(hubs), views
+    first_life, second_life = stopped.journal.entries(), stack.arm_journal()
+    log = stack.host.log()[log_start:]
+    for hub, operation_id in zip(hubs, operation_ids, strict=True):
+        ours = requests_for_hub(first_life + second_life, hub)
+        assert [e["method"] for e in ours].count("PUT") == 1, ours
+        # Read before the stop and after the start: the operation was mid-poll throughout.
+        before = _polls(requests_for_hub(first_life, hub))
+        assert before >= 1, ours
+        assert _polls(ours) > before, ours
+        refused = [
+            line
+            for line in log.splitlines()
+            if f"operation={operation_id} " in line and "connection failed" in line
+        ]
+        assert refused, stack.explain(f"no poll of {operation_id} was refused during the outage")
+
+
+def _polls(entries: list[dict[str, object]]) -> int:
+    return sum(1 for entry in entries if entry["method"] == "GET")

@@ -48,3 +48,20 @@ def test_reset_clears_the_kept_state(tmp_path: Path) -> None:
     with EmulatorStack(arm_port=port, state_dir=tmp_path) as after:
         arm = _arm(after, after.signer.issue(ARM_AUDIENCE).token)
         assert arm.get(arm.interaction_url()).status_code == 404
+
+
+def test_restart_arm_serves_the_kept_operations_on_the_same_port(tmp_path: Path) -> None:
+    """A picked port is kept across `restart_arm()`; the stopped emulator keeps its journal."""
+    with EmulatorStack(state_dir=tmp_path) as stack:
+        before_url = stack.arm.url
+        arm = _arm(stack, stack.signer.issue(ARM_AUDIENCE).token)
+        arm.scenario(mode="async-operation", pollsUntilDone=2)
+        status_url = arm.put().headers["Azure-AsyncOperation"]
+
+        stopped = stack.restart_arm(downtime=0.1)
+
+        assert stack.arm.url == before_url
+        assert [e["method"] for e in stopped.journal.entries()] == ["PUT"]
+        assert stack.arm.journal.entries() == []
+        assert arm.get(status_url).json()["status"] == "InProgress"
+        assert arm.get(status_url).json()["status"] == "Succeeded"
