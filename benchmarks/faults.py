@@ -3,8 +3,9 @@
 Runs the app in `python -m devhost` against the emulators and Azurite, as tests/e2e does, and
 injects the faults of tests/e2e/test_faults.py at a larger scale: SIGKILL of the host in a loop
 (restarting it on the same state each time), one SIGKILL at the first completion event, while
-the others are being published (the duplicate window of the README's delivery paragraph), and
-an Event Grid outage. Prints the counts.
+the others are being published (the duplicate window of the README's delivery paragraph), an
+Event Grid outage, and a restart of the ARM emulator (same port and state dir) while every
+operation is mid-poll. Prints the counts.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from emulators.testing import EmulatorStack
 from tests.e2e.harness import (
     Stack,
     Tally,
+    all_polled,
     devhost_process,
     make_app_copy,
+    requests_for_hub,
     settle,
     start_host,
     submit_many,
@@ -42,8 +45,14 @@ def main() -> int:
     parser.add_argument("--operations", type=int, default=50, help="operations per fault")
     parser.add_argument("--kills", type=int, default=5, help="SIGKILLs of the host")
     parser.add_argument("--outage", type=int, default=20, help="publishes the topic refuses")
+    parser.add_argument(
+        "--arm-downtime", type=float, default=5.0, help="seconds the ARM emulator is down"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch, EmulatorStack(azurite=True) as emulators:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        EmulatorStack(azurite=True, state_dir=Path(scratch) / "emulators") as emulators,
+    ):
         root = Path(scratch)
         settings = write_settings(root / "local.settings.json", emulators)
         host = devhost_process(
@@ -88,9 +97,23 @@ def main() -> int:
             ids = submit_many(stack, "BenchGrid", args.operations, polls=1)
             tally = settle(stack, ids, timeout=300)
             print(_row("Event Grid 503s", args.outage, tally, time.monotonic() - started))
+
+            started = time.monotonic()
+            hubs = [f"BenchArm{index}" for index in range(args.operations)]
+            ids = submit_many(stack, "BenchArm", args.operations, polls=8)
+            while not all_polled(stack, hubs):
+                time.sleep(0.1)
+            stopped = emulators.restart_arm(downtime=args.arm_downtime)
+            tally = settle(stack, ids, timeout=300)
+            print(_row("ARM emulator restart", 1, tally, time.monotonic() - started))
+            journal = stopped.journal.entries() + stack.arm_journal()
+            puts = sum(
+                1 for hub in hubs for e in requests_for_hub(journal, hub) if e["method"] == "PUT"
+            )
         finally:
             host.stop()
     print("lost = operations without a terminal status; events = operations without an event")
+    print(f"ARM emulator restart: {puts} PUTs for {len(hubs)} resources, across both lives")
     return 0
 
 

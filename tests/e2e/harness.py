@@ -395,6 +395,17 @@ def settle(stack: Stack, operation_ids: list[str], *, timeout: float) -> Tally:
     )
 
 
+def status_reads(entries: list[dict[str, Any]]) -> int:
+    """The GETs among ARM journal `entries`: status reads of an operation or its resource."""
+    return sum(1 for entry in entries if entry["method"] == "GET")
+
+
+def all_polled(stack: Stack, hubs: list[str]) -> bool:
+    """Whether ARM has had a status read for the operation on each of `hubs`."""
+    journal = stack.arm_journal()
+    return all(status_reads(requests_for_hub(journal, hub)) for hub in hubs)
+
+
 def _ended(stack: Stack, operation_id: str) -> bool:
     view = stack.view(operation_id)
     return view is not None and view["status"] in TERMINAL

@@ -18,10 +18,12 @@ import requests
 from tests.devhost.support import DevhostProcess
 from tests.e2e.harness import (
     Stack,
+    all_polled,
     assert_nothing_lost,
     requests_for_hub,
     settle,
     start_host,
+    status_reads,
     submit_many,
 )
 from tests.examples import envelope, operation_id_of
@@ -99,10 +101,7 @@ def test_arm_emulator_restart_loses_nothing(stack: Stack) -> None:
     """
     hubs = [f"E2eFaultArm{index}" for index in range(3)]
     operation_ids = submit_many(stack, "E2eFaultArm", len(hubs), polls=ARM_RESTART_POLLS)
-    stack.wait(
-        lambda: all(_polls(stack.arm_requests(hub)) for hub in hubs),
-        what="a status read of every operation",
-    )
+    stack.wait(lambda: all_polled(stack, hubs), what="a status read of every operation")
     log_start = len(stack.host.log())
 
     stopped = stack.emulators.restart_arm(downtime=ARM_DOWNTIME_SECONDS)
@@ -118,16 +117,12 @@ def test_arm_emulator_restart_loses_nothing(stack: Stack) -> None:
         ours = requests_for_hub(first_life + second_life, hub)
         assert [e["method"] for e in ours].count("PUT") == 1, ours
         # Read before the stop and after the start: the operation was mid-poll throughout.
-        before = _polls(requests_for_hub(first_life, hub))
+        before = status_reads(requests_for_hub(first_life, hub))
         assert before >= 1, ours
-        assert _polls(ours) > before, ours
+        assert status_reads(ours) > before, ours
         refused = [
             line
             for line in log.splitlines()
             if f"operation={operation_id} " in line and "connection failed" in line
         ]
         assert refused, stack.explain(f"no poll of {operation_id} was refused during the outage")
-
-
-def _polls(entries: list[dict[str, object]]) -> int:
-    return sum(1 for entry in entries if entry["method"] == "GET")
