@@ -24,6 +24,7 @@ bench: deps
 	$(PY) -m benchmarks.provisioning
 	$(PY) -m benchmarks.worker_hop
 	$(PY) -m benchmarks.problem_list
+	$(PY) -m benchmarks.faults
 
 deps: $(STAMP)/python $(STAMP)/protos $(STAMP)/node
 

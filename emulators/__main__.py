@@ -22,6 +22,7 @@ from emulators.azurite import DEFAULT_LOCATION, REPO_ROOT, AzuriteError
 from emulators.stack import EmulatorStack
 
 SAMPLE_SETTINGS = REPO_ROOT / "local.settings.sample.json"
+DEFAULT_STATE_DIR = REPO_ROOT / ".local" / "emulators"
 _EMPTY_SETTINGS: dict[str, Any] = {"IsEncrypted": False, "Values": {}}
 # SIGHUP too: closing the terminal must stop Azurite, which runs in its own session and would
 # otherwise outlive this process.
@@ -44,6 +45,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--eventgrid-port", type=int, default=10102)
     parser.add_argument("--no-azurite", action="store_true", help="do not start Azurite")
     parser.add_argument("--azurite-location", type=Path, default=DEFAULT_LOCATION)
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help="where the token secret and the ARM emulator's resources and operations are kept "
+        "across restarts",
+    )
     parser.add_argument("--blob-port", type=int, default=10000)
     parser.add_argument("--queue-port", type=int, default=10001)
     parser.add_argument("--table-port", type=int, default=10002)
@@ -135,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         azurite_location=args.azurite_location,
         azurite_ports=(args.blob_port, args.queue_port, args.table_port),
         client_id=args.client_id,
+        state_dir=args.state_dir,
     )
     try:
         stack.start()

@@ -7,6 +7,7 @@ here needs pytest: the fixtures built on it are in `emulators.testing`.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import socket
 import tempfile
@@ -16,6 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
@@ -60,13 +62,23 @@ def wait_until[T](
         time.sleep(interval)
 
 
+def _secret(path: Path) -> bytes:
+    """The signing secret kept at `path`, made (readable by the owner only) on first use."""
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_bytes(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
 class EmulatorStack:
     """The identity, ARM and Event Grid emulators (one signer) and optionally Azurite.
 
     Port 0 picks a free port. With `azurite=True` and no `azurite_location`, Azurite gets a
     temporary data folder that `stop()` removes; `azurite_ports=None` picks free ports.
     `client_id` declares a user-assigned identity the identity emulator accepts besides the
-    system-assigned one.
+    system-assigned one. With `state_dir`, the token secret and the ARM emulator's resources and
+    operations are kept there across restarts, so tokens and operation URLs handed out before a
+    restart still work after it; `restart_arm()` restarts the ARM emulator that way.
     """
 
     def __init__(
@@ -81,15 +93,19 @@ class EmulatorStack:
         topic_key: str = DEFAULT_TOPIC_KEY,
         identity_header: str = DEFAULT_IDENTITY_HEADER,
         client_id: str | None = None,
+        state_dir: Path | None = None,
     ) -> None:
-        self.signer = TokenSigner()
+        if state_dir is not None:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        self.signer = TokenSigner(None if state_dir is None else _secret(state_dir / "signer.key"))
         self.identity = IdentityEmulator(
             signer=self.signer,
             port=identity_port,
             identity_header=identity_header,
             allowed_client_ids=[client_id] if client_id else None,
         )
-        self.arm = ArmEmulator(signer=self.signer, port=arm_port)
+        self._arm_state_file = None if state_dir is None else state_dir / "arm.json"
+        self.arm = ArmEmulator(signer=self.signer, port=arm_port, state_file=self._arm_state_file)
         self.eventgrid = EventGridEmulator(
             signer=self.signer, port=eventgrid_port, topic_key=topic_key
         )
@@ -121,6 +137,20 @@ class EmulatorStack:
     def stop(self) -> None:
         """Stop everything that was started (in reverse order) and remove temporary data."""
         self._running.close()
+
+    def restart_arm(self, *, downtime: float) -> ArmEmulator:
+        """Stop the ARM emulator, stay down `downtime` seconds, then serve a new one on the same
+        port and state file, as a restarted process would; the stopped one is returned, since
+        its journal alone holds what it received (the journal is not kept in the state file)."""
+        stopped = self.arm
+        port = urlsplit(stopped.url).port
+        assert port is not None, stopped.url
+        stopped.stop()
+        time.sleep(downtime)
+        self.arm = ArmEmulator(signer=self.signer, port=port, state_file=self._arm_state_file)
+        self.arm.start()
+        self._running.callback(self.arm.stop)
+        return stopped
 
     def reset(self) -> None:
         """`POST /_emulator/reset` on every emulator: forget requests, events, faults, scenarios."""

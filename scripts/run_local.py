@@ -61,6 +61,12 @@ STOP_TIMEOUT_SECONDS = 30.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 DEMO_TIMEOUT_SECONDS = 120.0
 DEMO_PATHS = ("http", "queue", "eventgrid")
+# One example per path, each naming its own interaction type, so that each provisions one.
+SUBMIT_EXAMPLES = {
+    "http": "examples/interaction.json",
+    "queue": "examples/interaction-queue.json",
+    "eventgrid": "examples/interaction-eventgrid.json",
+}
 _LOG_TAIL_LINES = 25
 _HTTP_TIMEOUT_SECONDS = 5.0
 
@@ -247,6 +253,7 @@ def start_emulators(args: argparse.Namespace, children: list[Child], deadline: f
     if args.demo:
         # A fresh queue store, so that a message left over from `make run` is not processed.
         command += ["--azurite-location", str(DEMO_DIR / "azurite")]
+        command += ["--state-dir", str(DEMO_DIR / "emulators")]
     launched = time.time()
     emulators = Child("emulators", command)
     children.append(emulators)
@@ -322,7 +329,7 @@ def usage(stack: Stack) -> str:
     ]
     key_header = f' -H "x-functions-key: {function_key}"' if function_key else ""
     url_option = "" if stack.app_url.endswith(":7071") else f" --url {stack.app_url}"
-    submit = f"{python_command()} -m tools.submit examples/interaction.json"
+    submit = f"{python_command()} -m tools.submit"
     keys = ", ".join(f"{name} {value}" for name, value in stack.keys.items())
     lines = [
         f"The app runs at {stack.app_url}",
@@ -332,7 +339,10 @@ def usage(stack: Stack) -> str:
         f'  curl -X PUT "{stack.app_url}/api/hubs/sdkTestHub/interactions/TestProfileType396"'
         f'{key_header} -H "Content-Type: application/json" '
         f"--data @{WRAPPED_EXAMPLE.relative_to(REPO_ROOT)}",
-        *(f"  {submit} --via {path} --follow{url_option}" for path in DEMO_PATHS),
+        *(
+            f"  {submit} {SUBMIT_EXAMPLES[path]} --via {path} --follow{url_option}"
+            for path in DEMO_PATHS
+        ),
         "Status of an operation:",
         f"  curl{key_header} {stack.app_url}/api/operations/<operationId>",
         *(master_lines if master_key else []),
@@ -478,6 +488,16 @@ def stop_children(children: Sequence[Child]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Start, serve or demo, stop; the exit code."""
     args = parse_args(argv)
+    app_origin = f"http://127.0.0.1:{args.port}"
+    if port_open(app_origin):
+        # Checked before anything is written: the running stack's settings, logs and state
+        # (both share local.settings.json and .local/logs/) stay as they are.
+        print(
+            f"error: {app_origin} is in use (is `make run` up?); stop it before `make run` "
+            "or `make demo`, which share its settings, logs and state",
+            file=sys.stderr,
+        )
+        return 2
     started = time.monotonic()
     stop_on_signals()
     LOG_DIR.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -109,6 +111,16 @@ def completion_event(operation: OperationInput, result: OperationResult) -> Comp
             polls=result.polls,
         ),
     )
+
+
+def rejection_event_id(source: Source, delivery_id: str, content: str) -> str:
+    """The id of the rejection event for one delivery: its message or event id and its content.
+
+    A redelivery (same id, same content) keeps its id, so subscribers can drop the duplicate;
+    deliveries that share an id (or have none) but differ in content get distinct ids.
+    """
+    digest = hashlib.sha256(content.encode("utf-8", errors="replace")).hexdigest()
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"rejected:{source}:{delivery_id}:{digest}"))
 
 
 def rejection_event(

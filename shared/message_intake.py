@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from shared.events import CompletionEvent, rejection_event
+from shared.events import CompletionEvent, rejection_event, rejection_event_id
 from shared.intake import ConflictError, Submission, submit
 from shared.operation import Source, log_context
-from shared.problems import InvalidRequest, dead_letter_record
+from shared.problems import InvalidRequest, dead_letter_record, fit_to_queue
 from shared.settings import Settings, get_settings
 from shared.validation import decode_json, parse_envelope, salvage_target
 
@@ -68,15 +67,14 @@ async def accept_message(
         record["messageId"] = message_id
         record["rejectedAt"] = received_at.isoformat()
         event = rejection_event(
-            # Stable per message, so a redelivered rejection carries the same event id.
-            event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"rejected:{source}:{message_id}")),
+            event_id=rejection_event_id(source, message_id, raw_text),
             problems=invalid.problems,
             source=source,
             received_at=received_at,
             target=target,
             request_id=request_id,
         )
-        return Rejection(record=record, event=event)
+        return Rejection(record=fit_to_queue(record), event=event)
 
 
 async def handle_message(

@@ -6,7 +6,9 @@ provisioned becomes a dead-letter record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -24,6 +26,14 @@ MAX_LISTED_PROBLEMS = 50
 # Paths and messages can echo what the caller sent (a key, a name); each is cut to this length,
 # so an error body stays under MAX_LISTED_PROBLEMS * (2 * MAX_PROBLEM_TEXT + code) characters.
 MAX_PROBLEM_TEXT = 300
+
+# A queue message holds at most 64 KiB
+# (https://learn.microsoft.com/azure/storage/queues/storage-queues-introduction), counted on the
+# text the service stores. The queue extension's default messageEncoding is base64
+# (https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-queue#host-json),
+# which turns every 3 bytes of UTF-8 into 4 characters, so a record's JSON gets 3/4 of the limit.
+QUEUE_MESSAGE_LIMIT = 64 * 1024
+DEAD_LETTER_BYTES = QUEUE_MESSAGE_LIMIT // 4 * 3
 
 
 class Problem(BaseModel):
@@ -89,6 +99,53 @@ def _bounded(problem: Problem) -> dict[str, str]:
 
 def _cut(text: str) -> str:
     return text if len(text) <= MAX_PROBLEM_TEXT else text[: MAX_PROBLEM_TEXT - 1] + "…"
+
+
+def fit_to_queue(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` (from dead_letter_record), shrunk if its JSON would not fit one queue message.
+
+    An oversized record keeps the message's size and SHA-256 and as much of its head as fits,
+    and the first reasons that fit in half the room, with their total count.
+    """
+    if _json_bytes(record) <= DEAD_LETTER_BYTES:
+        return record
+    message: str = record["message"]
+    reasons: list[Any] = record["reasons"]
+    raw = message.encode("utf-8", errors="replace")
+    fitted = {
+        **record,
+        "message": "",
+        "messageBytes": len(raw),
+        "messageSha256": hashlib.sha256(raw).hexdigest(),
+        "reasonCount": len(reasons),
+    }
+    kept = _largest(
+        len(reasons),
+        lambda n: _json_bytes({**fitted, "reasons": reasons[:n]}) <= DEAD_LETTER_BYTES // 2,
+    )
+    fitted["reasons"] = reasons[:kept]
+    head = _largest(
+        len(message), lambda n: _json_bytes({**fitted, "message": message[:n]}) <= DEAD_LETTER_BYTES
+    )
+    fitted["message"] = message[:head]
+    return fitted
+
+
+def _json_bytes(record: dict[str, Any]) -> int:
+    # Serialized as message_intake.handle_message writes it to the queue.
+    return len(json.dumps(record).encode("utf-8"))
+
+
+def _largest(limit: int, fits: Callable[[int], bool]) -> int:
+    """The largest n in 0..limit with fits(n); fits holds for 0 and up to some n, not beyond."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _summary(problems: Sequence[Problem]) -> str:

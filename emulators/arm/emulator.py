@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from emulators.arm.constants import DEFAULT_READS_PER_HOUR, DEFAULT_WRITES_PER_HOUR
 from emulators.arm.faults import ArmFault
@@ -21,13 +22,21 @@ class ArmEmulator:
     """Serves `Microsoft.CustomerInsights/hubs/interactions` (api-version 2017-04-26).
 
     Tokens must come from `signer` (share it with the identity emulator). `location` names
-    the region in the operation URLs it hands out.
+    the region in the operation URLs it hands out. With `state_file`, resources and operations
+    outlive a restart (emulators/README.md).
     """
 
-    def __init__(self, *, signer: TokenSigner, port: int = 0, location: str = "westus") -> None:
+    def __init__(
+        self,
+        *,
+        signer: TokenSigner,
+        port: int = 0,
+        location: str = "westus",
+        state_file: Path | None = None,
+    ) -> None:
         clock = time.time
         self.journal = RequestJournal()
-        self._store = InteractionStore(clock=clock)
+        self._store = InteractionStore(clock=clock, state_file=state_file)
         self._scenarios = ScenarioBook()
         self._faults: FaultPlan[ArmFault] = FaultPlan()
         self._throttle = SubscriptionThrottle(

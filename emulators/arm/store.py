@@ -4,13 +4,20 @@ Contract: a PUT stores the new definition at once (hidden while a hidden creatio
 starts an operation unless the scenario is `sync`; every resource GET and every operation read
 counts as a status read of the resource's current operation, and the read that finishes it
 moves the resource to the final state and makes it visible. Lists do not count.
+
+With a `state_file`, every change is written there (whole, by rename) and read back on start,
+so a restarted emulator still knows the operations an app is polling: Azure does not forget an
+operation because a client restarted.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from emulators.arm.operations import Operation, ResourceKey
@@ -41,12 +48,15 @@ class PutResult:
 class InteractionStore:
     """Interactions keyed case-insensitively, and every operation started since the last reset."""
 
-    def __init__(self, *, clock: Clock) -> None:
+    def __init__(self, *, clock: Clock, state_file: Path | None = None) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[ResourceKey, InteractionRecord] = {}
         self._operations: dict[str, Operation] = {}
         self._current: dict[ResourceKey, str] = {}
+        self._state_file = state_file
+        if state_file is not None and state_file.exists():
+            self._load(json.loads(state_file.read_text(encoding="utf-8")))
 
     def visible_state(self, key: ResourceKey) -> str | None:
         """The provisioning state a client can see, or None when the resource is not visible."""
@@ -89,6 +99,7 @@ class InteractionStore:
             else:
                 self._operations[operation.id] = operation
                 self._current[key] = operation.id
+            self._save()
             return PutResult(record, _copy(operation), created)
 
     def get(self, key: ResourceKey) -> InteractionRecord | None:
@@ -97,6 +108,7 @@ class InteractionStore:
             operation_id = self._current.get(key)
             if operation_id is not None:
                 self._observe(self._operations[operation_id])
+                self._save()
             record = self._records.get(key)
             return record if record is not None and record.visible else None
 
@@ -121,6 +133,7 @@ class InteractionStore:
             if operation is None or operation.subscription.lower() != subscription.lower():
                 return None
             self._observe(operation)
+            self._save()
             return replace(operation), self._records[operation.key]
 
     def hub_of_operation(self, operation_id: str) -> str | None:
@@ -135,6 +148,38 @@ class InteractionStore:
             self._records.clear()
             self._operations.clear()
             self._current.clear()
+            self._save()
+
+    def _save(self) -> None:
+        """Write the whole state to the state file, if any; called with the lock held."""
+        if self._state_file is None:
+            return
+        state = {
+            "records": [[asdict(key), asdict(record)] for key, record in self._records.items()],
+            "operations": [
+                {**asdict(operation), "scenario": operation.scenario.model_dump()}
+                for operation in self._operations.values()
+            ],
+            "current": [[asdict(key), operation_id] for key, operation_id in self._current.items()],
+        }
+        temporary = self._state_file.with_name(f".{self._state_file.name}.tmp")
+        temporary.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(temporary, self._state_file)
+
+    def _load(self, state: dict[str, Any]) -> None:
+        for key, record in state["records"]:
+            self._records[ResourceKey(**key)] = InteractionRecord(**record)
+        for fields in state["operations"]:
+            operation = Operation(
+                **{
+                    **fields,
+                    "key": ResourceKey(**fields["key"]),
+                    "scenario": Scenario.model_validate(fields["scenario"]),
+                }
+            )
+            self._operations[operation.id] = operation
+        for key, operation_id in state["current"]:
+            self._current[ResourceKey(**key)] = operation_id
 
     def _observe(self, operation: Operation) -> None:
         now = self._clock()

@@ -49,9 +49,12 @@ def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def emulators(e2e_dir: Path) -> Iterator[EmulatorStack]:
-    """Azurite and the identity, ARM and Event Grid emulators on free loopback ports."""
+    """Azurite and the identity, ARM and Event Grid emulators on free loopback ports, with
+    their state in a state dir so that the ARM emulator can restart (tests/e2e/test_faults.py)."""
     skip_without_azurite()
-    with EmulatorStack(azurite=True, azurite_location=e2e_dir / "azurite") as stack:
+    with EmulatorStack(
+        azurite=True, azurite_location=e2e_dir / "azurite", state_dir=e2e_dir / "emulators"
+    ) as stack:
         yield stack
 
 

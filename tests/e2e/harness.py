@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +29,7 @@ from devhost.keys import (
 from emulators.testing import EmulatorStack
 from shared.names import EVENTGRID_INTAKE
 from tests.devhost.support import REPO_ROOT, DevhostProcess, free_port, wait_until
-from tests.examples import RESOURCE_GROUP, SUBSCRIPTION
+from tests.examples import RESOURCE_GROUP, SUBSCRIPTION, envelope
 
 T = TypeVar("T")
 
@@ -57,11 +57,6 @@ VISIBILITY_TIMEOUT = "00:00:01"
 MAX_DEQUEUE_COUNT = 3
 LOG_TAIL_LINES = 60
 TERMINAL = {"Succeeded", "Failed", "TimedOut", "Canceled", "Rejected"}
-
-
-def rejection_event_id(message_id: str) -> str:
-    """The id the app gives the rejection event of queue message `message_id`."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"rejected:queue:{message_id}"))
 
 
 def make_app_copy(destination: Path) -> Path:
@@ -267,15 +262,8 @@ class Stack:
         return entries
 
     def arm_requests(self, hub: str) -> list[dict[str, Any]]:
-        """Every request ARM received for operations on `hub`, grouped by the correlation id
-        of their PUTs (operation-status URLs do not name the hub)."""
-        entries = self.arm_journal()
-        ours = {
-            _correlation(e)
-            for e in entries
-            if e["method"] == "PUT" and f"/hubs/{hub.lower()}/" in e["path"].lower()
-        }
-        return [e for e in entries if _correlation(e) in ours]
+        """Every request ARM received for operations on `hub` (see `requests_for_hub`)."""
+        return requests_for_hub(self.arm_journal(), hub)
 
     def arm_puts(self, hub: str) -> list[dict[str, Any]]:
         return [e for e in self.arm_requests(hub) if e["method"] == "PUT"]
@@ -339,6 +327,17 @@ class Stack:
         return url if key is None else f"{url}&code={key}"
 
 
+def requests_for_hub(entries: list[dict[str, Any]], hub: str) -> list[dict[str, Any]]:
+    """The journal `entries` of operations on `hub`, grouped by the correlation id of their
+    PUTs (operation-status URLs do not name the hub)."""
+    ours = {
+        _correlation(e)
+        for e in entries
+        if e["method"] == "PUT" and f"/hubs/{hub.lower()}/" in e["path"].lower()
+    }
+    return [e for e in entries if _correlation(e) in ours]
+
+
 def _correlation(entry: dict[str, Any]) -> str | None:
     headers = {k.lower(): v for k, v in entry["headers"].items()}
     value = headers.get("x-ms-correlation-request-id")
@@ -348,3 +347,73 @@ def _correlation(entry: dict[str, Any]) -> str | None:
 def host_log_lines(host: DevhostProcess, needle: str) -> list[str]:
     """The host log lines containing `needle`."""
     return [line for line in host.log().splitlines() if needle in line]
+
+
+# Counting what faults cost (tests/e2e/test_faults.py, benchmarks/faults.py).
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the topic received for a set of operations."""
+
+    operations: int
+    lost_operations: int
+    lost_events: int
+    duplicates_same_id: int
+    duplicates_other_id: int
+
+
+def submit_many(stack: Stack, prefix: str, count: int, *, polls: int = 4) -> list[str]:
+    """Start `count` operations, one hub each, that need `polls` status reads to finish."""
+    ids = []
+    for index in range(count):
+        hub = f"{prefix}{index}"
+        stack.scenario(hub, mode="location", pollsUntilDone=polls, retryAfter=1)
+        ids.append(stack.submit(envelope(hub))["operationId"])
+    return ids
+
+
+def settle(stack: Stack, operation_ids: list[str], *, timeout: float) -> Tally:
+    """Wait until every operation has ended and announced it (or `timeout`), then count."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(_ended(stack, op) and stack.events_for(op) for op in operation_ids):
+            break
+        time.sleep(0.5)
+    lost_operations = sum(1 for op in operation_ids if not _ended(stack, op))
+    events = {op: stack.events_for(op) for op in operation_ids}
+    return Tally(
+        operations=len(operation_ids),
+        lost_operations=lost_operations,
+        lost_events=sum(1 for found in events.values() if not found),
+        duplicates_same_id=sum(
+            len(found) - 1 for found in events.values() if len({e["id"] for e in found}) == 1
+        ),
+        duplicates_other_id=sum(
+            1 for found in events.values() if len({e["id"] for e in found}) > 1
+        ),
+    )
+
+
+def status_reads(entries: list[dict[str, Any]]) -> int:
+    """The GETs among ARM journal `entries`: status reads of an operation or its resource."""
+    return sum(1 for entry in entries if entry["method"] == "GET")
+
+
+def all_polled(stack: Stack, hubs: list[str]) -> bool:
+    """Whether ARM has had a status read for the operation on each of `hubs`."""
+    journal = stack.arm_journal()
+    return all(status_reads(requests_for_hub(journal, hub)) for hub in hubs)
+
+
+def _ended(stack: Stack, operation_id: str) -> bool:
+    view = stack.view(operation_id)
+    return view is not None and view["status"] in TERMINAL
+
+
+def assert_nothing_lost(stack: Stack, tally: Tally) -> None:
+    """0 lost operations, 0 lost events, every duplicate with its operation's one id."""
+    message = stack.explain(f"after the faults: {tally}")
+    assert tally.lost_operations == 0, message
+    assert tally.lost_events == 0, message
+    assert tally.duplicates_other_id == 0, message

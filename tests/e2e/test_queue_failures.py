@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Any
 
 import pytest
 
+from shared.events import rejection_event_id
 from tests.e2e.harness import (
     CANCELED,
     MAX_DEQUEUE_COUNT,
@@ -17,7 +19,6 @@ from tests.e2e.harness import (
     REQUEST_QUEUE,
     Stack,
     host_log_lines,
-    rejection_event_id,
 )
 from tests.examples import envelope, operation_id_of
 
@@ -30,8 +31,8 @@ def _dead_letter(stack: Stack, message_id: str) -> dict[str, Any]:
     return stack.wait(found, what=f"message {message_id} on {REJECTED_QUEUE}")
 
 
-def _rejection_event(stack: Stack, message_id: str) -> dict[str, Any]:
-    event_id = rejection_event_id(message_id)
+def _rejection_event(stack: Stack, message_id: str, text: str) -> dict[str, Any]:
+    event_id = rejection_event_id("queue", message_id, text)
 
     def found() -> list[dict[str, Any]]:
         return [e for e in stack.events(eventType=REJECTED) if e["id"] == event_id]
@@ -53,7 +54,7 @@ def test_invalid_json_message_is_dead_lettered_with_reasons_and_announced(stack:
     assert record["message"] == text
     assert record["reasons"], stack.explain(f"record: {record}")
     assert all(reason["message"] for reason in record["reasons"])
-    event = _rejection_event(stack, message_id)
+    event = _rejection_event(stack, message_id, text)
     assert event["subject"] == "interactions/rejected"
     assert event["data"]["outcome"] == "Rejected"
     assert event["data"]["problems"] == record["reasons"]
@@ -81,7 +82,7 @@ def test_invalid_definition_is_dead_lettered_with_its_paths_and_never_reaches_ar
     paths = [reason["path"] for reason in record["reasons"]]
     assert "$.definition.fields[0].fieldType" in paths, stack.explain(f"reasons: {record}")
     assert "$.definition.fields[1].maxLength" in paths, stack.explain(f"reasons: {record}")
-    event = _rejection_event(stack, message_id)
+    event = _rejection_event(stack, message_id, text)
     assert event["subject"] == f"hubs/{hub}/interactions/WebVisit"
     assert event["data"]["hub"] == hub
     assert event["data"]["requestId"] == body["requestId"]
@@ -136,3 +137,53 @@ def test_conflicting_message_is_retried_into_poison_and_long_operation_cancels(
     events = stack.events_for(operation_id)
     assert [e["eventType"] for e in events] == [CANCELED], stack.explain(f"events: {events}")
     assert len(stack.arm_puts(hub)) == 1
+
+
+@pytest.mark.e2e
+def test_invalid_message_whose_record_exceeds_64_kib_is_dead_lettered_once(stack: Stack) -> None:
+    """A message that fits the queue but whose escaped record would not is still dead-lettered.
+
+    47,000 quotes are 62,668 base64 characters on the queue; escaped in the record's JSON they
+    would be 94,000 bytes, past the limit.
+    """
+    text = '"' * 47_000
+
+    message_id = stack.send(text)
+
+    record = _dead_letter(stack, message_id)
+    assert record["messageBytes"] == len(text)
+    assert record["messageSha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert text.startswith(record["message"])
+    assert record["reasons"], stack.explain(f"record: {record}")
+    event = _rejection_event(stack, message_id, text)
+    assert event["data"]["problems"] == record["reasons"]
+    stack.wait(lambda: stack.queue_length(REQUEST_QUEUE) == 0, what="the request queue to drain")
+    assert text not in stack.peek(POISON_QUEUE)
+    tries = host_log_lines(stack.host, f"queue message {message_id} rejected")
+    assert len(tries) == 1, stack.explain("\n".join(tries))
+
+
+@pytest.mark.e2e
+def test_invalid_200_kb_event_is_dead_lettered_and_acknowledged_once(
+    stack: Stack, intake_subscription: dict[str, Any]
+) -> None:
+    """An invalid event too large to dead-letter whole is acknowledged once it is dead-lettered."""
+    data = {"junk": "x" * 200_000}
+    event_id = str(uuid.uuid4())
+
+    stack.publish_intake(data, event_id=event_id)
+
+    record = _dead_letter(stack, event_id)
+    assert record["source"] == "eventgrid"
+    assert record["messageBytes"] == len(json.dumps(data))
+    ours = stack.wait(
+        lambda: [d for d in stack.deliveries() if d["eventId"] == event_id],
+        what=f"the delivery record of {event_id}",
+    )
+    # One delivery, acknowledged: Event Grid counts any 2xx as delivered.
+    assert [d["outcome"] for d in ours] == ["delivered"], stack.explain(f"deliveries: {ours}")
+    assert 200 <= ours[0]["status"] < 300
+    rejection_id = rejection_event_id("eventgrid", event_id, json.dumps(data))
+    assert [e["id"] for e in stack.events(eventType=REJECTED) if e["id"] == rejection_id] == [
+        rejection_id
+    ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +160,40 @@ def test_subscription_carries_the_eventgrid_extension_key(
     usage = run_local.usage(stack)
     assert "Keys: function fn, master ms, eventgrid_extension eg" in usage
     assert 'curl -H "x-functions-key: ms" http://127.0.0.1:7071/admin/host/status' in usage
+
+
+def test_demo_beside_a_running_stack_refuses_in_one_line_and_touches_nothing() -> None:
+    """`make demo` while the app's port is taken exits 2 with one line; no log is rewritten."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        logs = REPO_ROOT / ".local" / "logs"
+        before = {path: path.stat().st_mtime_ns for path in logs.glob("*.log")}
+        result = subprocess.run(
+            [sys.executable, str(RUN_LOCAL), "--demo", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert f"127.0.0.1:{port} is in use" in result.stderr
+    assert {path: path.stat().st_mtime_ns for path in logs.glob("*.log")} == before
+
+
+def test_readme_submit_examples_provision_one_type_each(run_local: ModuleType) -> None:
+    """The README names run_local.SUBMIT_EXAMPLES, one example per path, each its own type."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    lines = dict(
+        (path, file)
+        for file, path in re.findall(r"tools\.submit (examples/\S+) --via (\w+) --follow\n", readme)
+    )
+    assert lines == run_local.SUBMIT_EXAMPLES
+    names = {
+        json.loads((REPO_ROOT / file).read_text(encoding="utf-8"))["target"]["interactionName"]
+        for file in lines.values()
+    }
+    assert len(names) == len(run_local.DEMO_PATHS)

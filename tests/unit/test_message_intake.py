@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -11,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from shared.events import rejection_event_id
 from shared.message_intake import Rejection, accept_message
 from shared.models import Target
 from shared.operation import Source
+from shared.problems import QUEUE_MESSAGE_LIMIT
 from shared.settings import Settings
 from shared.validation import salvage_target
 
@@ -50,6 +54,14 @@ def invalid_example() -> dict[str, Any]:
     data = example()
     data["requestId"] = "req-1"
     data["definition"]["fields"][1]["fieldType"] = "Edm.Text"
+    return data
+
+
+def _many_bad_fields(count: int) -> dict[str, Any]:
+    """The example envelope with `count` fields whose type does not exist."""
+    data = example()
+    field = {**data["definition"]["fields"][0], "fieldType": "Edm.Nope"}
+    data["definition"]["fields"] = [{**field, "fieldName": f"f{n}"} for n in range(count)]
     return data
 
 
@@ -221,9 +233,16 @@ class TestAcceptMessageRejects:
     def test_event_id_is_stable_for_one_message(self) -> None:
         """A redelivered message is rejected under the same event id, which is a UUID."""
         first = reject("{not json", message_id="msg-1").event.id
-        again = reject(json.dumps(invalid_example()), message_id="msg-1").event.id
-        assert first == again
+        again = reject("{not json", message_id="msg-1").event.id
+        assert first == again == rejection_event_id("queue", "msg-1", "{not json")
         assert uuid.UUID(first).version == 5
+
+    @pytest.mark.parametrize("delivery_id", ["", "msg-1"], ids=["no-id", "same-id"])
+    def test_event_id_differs_between_contents(self, delivery_id: str) -> None:
+        """Deliveries sharing an id (or having none) but not their content get distinct ids."""
+        first = reject("{not json", message_id=delivery_id, source="eventgrid").event.id
+        other = reject("{not json either", message_id=delivery_id, source="eventgrid").event.id
+        assert first != other
 
     @pytest.mark.parametrize(
         ("other_id", "other_source"),
@@ -235,6 +254,34 @@ class TestAcceptMessageRejects:
         first = reject("{not json", message_id="msg-1", source="queue").event.id
         other = reject("{not json", message_id=other_id, source=other_source).event.id
         assert first != other
+
+    @pytest.mark.parametrize(
+        "raw_text",
+        [
+            pytest.param(json.dumps({"junk": "x" * 200_000}), id="200KB-one-reason"),
+            pytest.param(json.dumps({"junk": "\u00e9\u4e2d" * 40_000}), id="non-ascii"),
+            pytest.param(json.dumps(_many_bad_fields(20_000)), id="20000-bad-fields"),
+        ],
+    )
+    def test_oversized_record_fits_one_queue_message(self, raw_text: str) -> None:
+        """The record, base64-encoded as the queue binding stores it, stays within 64 KiB."""
+        record = reject(raw_text).record
+        stored = base64.b64encode(json.dumps(record).encode("utf-8"))
+        assert len(stored) <= QUEUE_MESSAGE_LIMIT
+        raw = raw_text.encode("utf-8")
+        assert record["messageBytes"] == len(raw)
+        assert record["messageSha256"] == hashlib.sha256(raw).hexdigest()
+        assert raw_text.startswith(record["message"])
+        assert len(record["message"]) > 10_000  # the head fills what the reasons leave
+        assert record["reasons"]
+        assert record["reasonCount"] >= len(record["reasons"])
+        assert record["messageId"] == "msg-1"
+
+    def test_record_that_fits_is_kept_whole(self) -> None:
+        """A record under the limit has the whole text and no size or hash fields."""
+        record = reject(json.dumps(invalid_example())).record
+        assert "messageSha256" not in record
+        assert "reasonCount" not in record
 
     def test_deeply_nested_text_is_rejected(self) -> None:
         """Text nested too deeply to read is dead-lettered, not left to crash the trigger."""
