@@ -13,6 +13,7 @@ from typing import Final, NamedTuple
 
 from pydantic import JsonValue
 
+from shared.arm_reply import ArmReply
 from shared.models import InteractionTypeDefinition
 
 # Enum-valued keys whose values ARM accepts in any letter case (shared/models.py `_edm_type`);
@@ -45,6 +46,26 @@ def compare(desired: dict[str, JsonValue], live: JsonValue | None) -> Verdict:
         return Verdict(Change.CREATED, tuple(_differences(desired, None, "$")))
     changes = tuple(_differences(desired, live, "$"))
     return Verdict(Change.UPDATED if changes else Change.NONE, changes)
+
+
+def read_verdict(desired: dict[str, JsonValue], reply: ArmReply) -> Verdict:
+    """The verdict from the read before the PUT.
+
+    Only a Succeeded resource is in effect: one still provisioning belongs to another writer,
+    and a Failed one must be written again. A read that could not be judged (an error, an odd
+    body) leads to the PUT, as before convergence, which then reports ARM's own error if any.
+    """
+    if reply.status == 404:
+        return compare(desired, None)
+    body = reply.body
+    if reply.status != 200 or not isinstance(body, dict):
+        return Verdict(Change.UPDATED, ("$",))
+    verdict = compare(desired, body)
+    properties = body.get("properties")
+    state = properties.get("provisioningState") if isinstance(properties, dict) else None
+    if verdict.change is Change.NONE and isinstance(state, str) and state.lower() != "succeeded":
+        return Verdict(Change.UPDATED, ("$.properties.provisioningState",))
+    return verdict
 
 
 def _differences(desired: JsonValue, live: JsonValue | None, path: str) -> list[str]:

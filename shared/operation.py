@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 from pydantic.alias_generators import to_camel
 
 from shared.arm_reply import ArmError
+from shared.convergence import Change
 from shared.lro import ArmRequest, Finish, LroState, Outcome, PollingPolicy
 from shared.models import Target
 from shared.settings import Settings
@@ -76,10 +77,19 @@ class OperationResult(CamelModel):
     event_id: str
     # False only when Event Grid could not be reached for PUBLISH_PERSISTENCE (see provisioning).
     event_published: bool = True
+    change: Change | None = None
+    changes: list[str] = Field(default_factory=list)
 
     @classmethod
     def from_finish(
-        cls, finish: Finish, *, polls: int, completed_at: datetime, event_id: str
+        cls,
+        finish: Finish,
+        *,
+        polls: int,
+        completed_at: datetime,
+        event_id: str,
+        change: Change | None = None,
+        changes: list[str] | None = None,
     ) -> OperationResult:
         """The result for a finished long-running operation."""
         return cls(
@@ -89,6 +99,8 @@ class OperationResult(CamelModel):
             polls=polls,
             completed_at=completed_at,
             event_id=event_id,
+            change=change,
+            changes=changes or [],
         )
 
 
@@ -113,6 +125,11 @@ class OperationInput(CamelModel):
     # Set once ARM is done: later generations only deliver the completion event.
     result: OperationResult | None = None
     publish_rounds: int = 0
+    # PUT even when the definition is already in effect.
+    force: bool = False
+    # Set by the read before the PUT (shared/convergence.py), carried across generations.
+    change: Change | None = None
+    changes: list[str] = Field(default_factory=list)
 
     @classmethod
     def create(
@@ -192,6 +209,8 @@ class OperationProgress(CamelModel):
     # Set once the outcome is known, while the completion event is being delivered.
     completed_at: AwareDatetime | None = None
     error: ArmError | None = None
+    change: Change | None = None
+    changes: list[str] = Field(default_factory=list)
 
     @classmethod
     def finished(cls, result: OperationResult, *, updated_at: datetime) -> OperationProgress:
@@ -203,6 +222,8 @@ class OperationProgress(CamelModel):
             updated_at=updated_at,
             completed_at=result.completed_at,
             error=result.error,
+            change=result.change,
+            changes=result.changes,
         )
 
 
@@ -222,6 +243,8 @@ class OperationView(CamelModel):
     last_updated_at: AwareDatetime | None = None
     completed_at: AwareDatetime | None = None
     error: ArmError | None = None
+    change: Change | None = None
+    changes: list[str] = Field(default_factory=list)
     links: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
@@ -253,6 +276,8 @@ class OperationView(CamelModel):
                 polls=result.polls,
                 completed_at=result.completed_at,
                 error=result.error,
+                change=result.change,
+                changes=result.changes,
             )
         progress = (
             OperationProgress.model_validate(custom_status)
@@ -264,6 +289,8 @@ class OperationView(CamelModel):
                 provisioning_state=progress.provisioning_state,
                 polls=progress.polls,
                 next_poll_at=progress.next_poll_at,
+                change=progress.change,
+                changes=progress.changes,
             )
         if runtime_status in ("Failed", "Terminated", "Canceled"):
             # The orchestrator turns every error into a result, so this is the host stopping
