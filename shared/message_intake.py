@@ -56,7 +56,9 @@ async def accept_message(
             default_subscription_id=settings.default_subscription_id,
             default_resource_group=settings.default_resource_group,
         )
-        return await submit(client, request, source=source, settings=settings)
+        return await submit(
+            client, request, source=source, settings=settings, delivery_id=f"{source}:{message_id}"
+        )
     except InvalidRequest as invalid:
         received_at = datetime.now(UTC)
         target, request_id = salvage_target(

@@ -110,6 +110,8 @@ class OperationInput(CamelModel):
     schema_version: Literal[1] = 1
     operation_id: str
     request_id: str | None
+    # The queue message or Event Grid event that carried the request: a redelivery repeats it.
+    delivery_id: str | None = None
     correlation_id: str
     source: Source
     target: Target
@@ -143,11 +145,15 @@ class OperationInput(CamelModel):
         source: Source,
         submitted_at: datetime,
         settings: Settings,
+        delivery_id: str | None = None,
+        force: bool = False,
     ) -> OperationInput:
         """Capture the request and the settings that shape its loop, fixed for its lifetime."""
         return cls(
             operation_id=operation_id_for(target),
             request_id=request_id,
+            delivery_id=delivery_id,
+            force=force,
             correlation_id=correlation_id,
             source=source,
             target=target,

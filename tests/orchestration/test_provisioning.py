@@ -273,14 +273,14 @@ class TestIdempotency:
     def test_resubmitting_a_succeeded_definition_does_not_put_again(
         self, app: AppUnderTest
     ) -> None:
-        """After success the same definition returns 200 with the finished operation."""
+        """After success the same definition starts a new operation that converges: no PUT."""
         operation_id, _ = provision(app, "DoneHub", mode="sync")
         again = app.http("POST", "interactions", envelope("DoneHub"))
-        assert again.status_code == 200
-        assert json.loads(again.get_body())["status"] == "Succeeded"
+        assert again.status_code == 202
         app.run()
+        assert app.view(operation_id)["change"] == "none"
         assert len(puts(app.arm_requests("DoneHub"))) == 1
-        assert len(app.events_for(operation_id)) == 1
+        assert [e["data"]["change"] for e in app.events_for(operation_id)] == ["created", "none"]
 
     def test_different_definition_while_running_is_a_conflict(self, app: AppUnderTest) -> None:
         """Another definition for a running resource gets 409 with the running operation's URL."""

@@ -139,13 +139,28 @@ class TestDecide:
         [("req-1", "req-2"), (None, None), (None, "req-2")],
         ids=["new-request-id", "no-request-ids", "only-new-has-id"],
     )
-    def test_succeeded_with_same_definition_attaches(
+    def test_succeeded_with_same_definition_starts_again_to_converge(
         self, existing_id: str | None, new_id: str | None
     ) -> None:
-        """The same definition already provisioned successfully is the answer; nothing restarts."""
+        """A new request after a success starts again: its read puts back any drift."""
         assert (
             decision(OperationStatus.SUCCEEDED, existing_id=existing_id, new_id=new_id)
-            is Decision.EXISTING
+            is Decision.START
+        )
+
+    @pytest.mark.parametrize("status", [*RUNNING, *TERMINAL], ids=ids([*RUNNING, *TERMINAL]))
+    @pytest.mark.parametrize("other_definition", [False, True], ids=["same-def", "other-def"])
+    def test_redelivery_gets_its_operation_in_any_state(
+        self, status: OperationStatus, other_definition: bool
+    ) -> None:
+        """The same queue message or event again is the same request, whatever it carries."""
+        earlier = existing(None).model_copy(update={"delivery_id": "queue:m-1"})
+        new = request(None, other_definition=other_definition)
+        assert decide(new, new.definition_hash(), earlier, status, "queue:m-1") is Decision.EXISTING
+        assert decide(new, new.definition_hash(), earlier, status, "queue:m-2") in (
+            Decision.START,
+            Decision.EXISTING,
+            Decision.CONFLICT,
         )
 
     @pytest.mark.parametrize("status", FAILED_ENDS, ids=ids(FAILED_ENDS))
