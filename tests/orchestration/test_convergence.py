@@ -73,7 +73,7 @@ class TestConverge:
         read, put = journal(app, hub)
         assert (read["method"], read["status"], put["method"]) == ("GET", 404, "PUT")
 
-        def correlation(entry: dict[str, Any]) -> str:
+        def correlation(entry: dict[str, Any]) -> object:
             return {k.lower(): v for k, v in entry["headers"].items()}[
                 "x-ms-correlation-request-id"
             ]
