@@ -151,6 +151,7 @@ async def submit(
             definition_hash=request_hash,
             request_id=request.request_id,
             delivery_id=delivery_id,
+            force=request.force,
             correlation_id=str(uuid.uuid4()),
             source=source,
             submitted_at=datetime.now(UTC),

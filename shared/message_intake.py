@@ -17,9 +17,17 @@ from typing import TYPE_CHECKING, Any
 from shared.events import CompletionEvent, rejection_event
 from shared.intake import ConflictError, Submission, submit
 from shared.operation import Source, log_context
-from shared.problems import InvalidRequest, dead_letter_record
+from shared.problems import InvalidRequest, Problem, dead_letter_record
 from shared.settings import Settings, get_settings
 from shared.validation import decode_json, parse_envelope, salvage_target
+
+# whatIf answers the caller at once; a queue message or event has no caller waiting.
+WHAT_IF_HTTP_ONLY = Problem(
+    path="$.whatIf",
+    code="what_if_http_only",
+    message="whatIf is answered over HTTP only (POST /api/interactions or the PUT route); "
+    "a queue message or event cannot ask for it",
+)
 
 if TYPE_CHECKING:
     import azure.functions as func
@@ -56,6 +64,8 @@ async def accept_message(
             default_subscription_id=settings.default_subscription_id,
             default_resource_group=settings.default_resource_group,
         )
+        if request.what_if:
+            raise InvalidRequest([WHAT_IF_HTTP_ONLY])
         return await submit(
             client, request, source=source, settings=settings, delivery_id=f"{source}:{message_id}"
         )

@@ -158,3 +158,88 @@ class TestRedelivery:
         app.run()
         assert methods(app, hub) == ["GET", "PUT"]
         assert len(app.events_for(operation_id_of(body))) == 1
+
+
+class TestForceAndWhatIf:
+    def test_force_puts_a_definition_already_in_effect(self, app: AppUnderTest) -> None:
+        """force in the envelope and on the PUT route's query writes anyway."""
+        hub = "ForceHub"
+        app.scenario(hub, mode="sync")
+        run_to_end(app, envelope(hub))
+        view, data = run_to_end(app, {**envelope(hub), "force": True})
+        assert (view["status"], data["change"], data["changes"]) == ("Succeeded", "updated", [])
+        assert methods(app, hub).count("PUT") == 2
+        definition = envelope(hub)["definition"]
+        reply = app.http("PUT", f"hubs/{hub}/interactions/WebVisit?force=true", definition)
+        assert reply.status_code == 202, reply.get_body()
+        app.run()
+        assert methods(app, hub).count("PUT") == 3
+
+    def test_what_if_answers_at_once_and_writes_nothing(self, app: AppUnderTest) -> None:
+        """whatIf reads ARM and answers 200 with change and changes; nothing starts."""
+        hub = "WhatIfHub"
+        app.scenario(hub, mode="sync")
+        reply = app.http("POST", "interactions", {**envelope(hub), "whatIf": True})
+        assert reply.status_code == 200
+        assert json.loads(reply.get_body())["change"] == "created"
+        assert methods(app, hub) == ["GET"]
+        run_to_end(app, envelope(hub))
+        definition = envelope(hub, apiEntitySetName="Visits")["definition"]
+        reply = app.http("PUT", f"hubs/{hub}/interactions/WebVisit?whatIf=true", definition)
+        answer = json.loads(reply.get_body())
+        assert (reply.status_code, answer["change"], answer["changes"]) == (
+            200,
+            "updated",
+            ["$.properties.apiEntitySetName"],
+        )
+        assert methods(app, hub).count("PUT") == 1
+        assert len(app.events_for(operation_id_of(envelope(hub)))) == 1
+
+    def test_a_bad_flag_is_a_400(self, app: AppUnderTest) -> None:
+        """A flag that is neither true nor false is refused, with where and why."""
+        reply = app.http(
+            "PUT", "hubs/FlagHub/interactions/WebVisit?force=yes", envelope("FlagHub")["definition"]
+        )
+        assert reply.status_code == 400
+        (problem,) = json.loads(reply.get_body())["errors"]
+        assert (problem["path"], problem["code"]) == ("?force", "invalid_flag")
+
+    def test_what_if_in_a_queue_message_is_rejected_with_the_reason(
+        self, app: AppUnderTest
+    ) -> None:
+        """A queue message cannot ask for whatIf: it is dead-lettered, nothing reaches ARM."""
+        hub = "QueueWhatIfHub"
+        app.queue_message(json.dumps({**envelope(hub), "whatIf": True}), message_id="qw-1")
+        app.run()
+        (rejected,) = [m for m in app.rejected_messages() if m.get("messageId") == "qw-1"]
+        assert "what_if_http_only" in json.dumps(rejected)
+        assert journal(app, hub) == []
+
+
+class TestIdempotencyKey:
+    def test_the_same_key_gets_the_same_operation_before_and_after_the_end(
+        self, app: AppUnderTest
+    ) -> None:
+        """A repeated Idempotency-Key is the same request, running or ended; a new key converges."""
+        hub = "KeyHub"
+        app.scenario(hub, mode="location", pollsUntilDone=2)
+        key = {"Idempotency-Key": "deploy-42"}
+        first = app.http("POST", "interactions", envelope(hub), headers=key)
+        again = app.http("POST", "interactions", envelope(hub), headers=key)
+        assert (first.status_code, again.status_code) == (202, 202)
+        first_view = json.loads(first.get_body())
+        assert json.loads(again.get_body())["correlationId"] == first_view["correlationId"]
+        app.run()
+        after = app.http("POST", "interactions", envelope(hub), headers=key)
+        assert after.status_code == 200
+        assert json.loads(after.get_body())["correlationId"] == first_view["correlationId"]
+        app.run()
+        assert methods(app, hub).count("PUT") == 1
+        assert len(app.events_for(first_view["operationId"])) == 1
+        fresh = app.http("POST", "interactions", envelope(hub), headers={"Idempotency-Key": "k2"})
+        assert fresh.status_code == 202
+        app.run()
+        assert [e["data"]["change"] for e in app.events_for(first_view["operationId"])] == [
+            "created",
+            "none",
+        ]
