@@ -58,8 +58,8 @@ class Follower:
         print(describe_end(view))
         if already_ended:
             print(
-                "This request matched an operation that had already ended: the app does not "
-                "provision an identical definition twice, and sends no new completion event."
+                "This request repeats one whose operation had already ended (same requestId, "
+                "Idempotency-Key or message): the app sends no new completion event."
             )
         event = self._completion_event(view, wait=not already_ended)
         if event is not None:
@@ -192,6 +192,8 @@ def describe_end(view: dict[str, Any]) -> str:
     parts = [f"{view['status']}: {subject}", f"operation {view['operationId']}"]
     if view.get("provisioningState"):
         parts.append(f"provisioningState {view['provisioningState']}")
+    if view.get("change"):
+        parts.append(f"change {view['change']}")
     parts.append(f"{view.get('polls', 0)} ARM polls")
     if view.get("completedAt") and view.get("submittedAt"):
         took = datetime.fromisoformat(view["completedAt"]) - datetime.fromisoformat(
