@@ -243,3 +243,18 @@ class TestIdempotencyKey:
             "created",
             "none",
         ]
+
+
+class TestCadence:
+    def test_without_retry_after_polls_keep_the_default_interval(self, app: AppUnderTest) -> None:
+        """No Retry-After from ARM: every poll waits the configured default, no doubling."""
+        hub = "CadenceHub"
+        polls = 6
+        app.scenario(hub, mode="location", pollsUntilDone=polls, retryAfterForm="none")
+        start = app.now()
+        view, _ = run_to_end(app, envelope(hub))
+        assert (view["status"], view["polls"]) == ("Succeeded", polls)
+        default = 60.0  # POLL_DEFAULT_INTERVAL_SECONDS's default (shared/settings.py)
+        elapsed = (app.now() - start).total_seconds()
+        # Jitter only shortens a wait, by at most 10% (shared/lro.py PollingPolicy).
+        assert polls * default * 0.9 <= elapsed <= polls * default + 1, elapsed
