@@ -73,6 +73,16 @@ class Follower:
             return EXIT_TIMEOUT
         return EXIT_OK if view["status"] == OperationStatus.SUCCEEDED else EXIT_FAILED
 
+    def final_view(self) -> dict[str, Any]:
+        """Wait quietly for the end (batch mode); a timeout is a ToolError."""
+        try:
+            view, _ = self._wait_for_end()
+        except _TimedOut as timeout:
+            raise ToolError(f"timed out; last seen: {timeout}") from None
+        finally:
+            self.progress.done()
+        return view
+
     def _wait_for_end(self) -> tuple[dict[str, Any], bool]:
         """The operation's final view and whether it had ended before this request came."""
         started = time.monotonic()
