@@ -122,6 +122,18 @@ def _run(args: argparse.Namespace, resources: ExitStack, deadline: float) -> int
     print(f"status: {args.url}/{ROUTE_PREFIX}/operations/{sent.operation_id}", flush=True)
     if not args.follow:
         return EXIT_OK
+    return _follower(args, submission, sent, key, local, sent_at, deadline).run()
+
+
+def _follower(
+    args: argparse.Namespace,
+    submission: Submission,
+    sent: Sent,
+    key: str | None,
+    local: LocalTopic | None,
+    sent_at: datetime,
+    deadline: float,
+) -> Follower:
     return Follower(
         url=args.url,
         key=key,
@@ -131,7 +143,7 @@ def _run(args: argparse.Namespace, resources: ExitStack, deadline: float) -> int
         sent_at=sent_at,
         deadline=deadline,
         progress=Progress(),
-    ).run()
+    )
 
 
 BATCH_OUTCOMES = ("created", "updated", "none", "failed")
@@ -167,16 +179,7 @@ def _one_of_batch(
         submission = read_submission(path, settings=settings, request_id=None)
         sent_at = datetime.now(UTC)
         sent = _send(args, submission, settings, key=key, local=local, resources=resources)
-        view = Follower(
-            url=args.url,
-            key=key,
-            submission=submission,
-            sent=sent,
-            local=local,
-            sent_at=sent_at,
-            deadline=deadline,
-            progress=Progress(),
-        ).final_view()
+        view = _follower(args, submission, sent, key, local, sent_at, deadline).final_view()
     except ToolError as error:
         return "failed", str(error).splitlines()[0]
     if view["status"] != OperationStatus.SUCCEEDED or view.get("change") not in BATCH_OUTCOMES:
