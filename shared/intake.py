@@ -1,9 +1,10 @@
 """Starting an operation for a validated request, shared by the HTTP, queue and Event Grid intake.
 
-Idempotency lives here. The same request (the same requestId, or a redelivery of the same
-queue message or event) gets the operation it started, in any state; the same definition while
-that operation runs attaches to it; a different one conflicts. Anything after the end starts a
-new operation, which converges: no ARM write when the definition is in effect.
+Idempotency lives here. The same request (the same requestId or Idempotency-Key, or a
+redelivery of the same queue message or event) gets the operation it started, in any state; a
+requestId or Idempotency-Key reused for another definition is refused; the same definition
+while that operation runs attaches to it; a different one conflicts. Anything after the end
+starts a new operation, which converges: no ARM write when the definition is in effect.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Decision(StrEnum):
     EXISTING = "existing"
     CONFLICT = "conflict"
     REQUEST_ID_REUSED = "request_id_reused"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 
 def decide(
@@ -50,10 +52,15 @@ def decide(
     """Start, attach to the existing operation, or refuse as a conflict (pure)."""
     if existing is None or existing_status is None:
         return Decision.START
+    same_definition = request_hash == existing.definition_hash
     if delivery_id is not None and delivery_id == existing.delivery_id:
+        # An Idempotency-Key (HTTP) is the caller's name for one request, as a requestId is; a
+        # queue message id or event id is the transport's, and its redelivery is the same
+        # request whatever it carries.
+        if existing.source == "http" and not same_definition:
+            return Decision.IDEMPOTENCY_KEY_REUSED
         return Decision.EXISTING
     same_request = request.request_id is not None and request.request_id == existing.request_id
-    same_definition = request_hash == existing.definition_hash
     if same_request:
         # An idempotency key names one request: the same key with another body is a mistake
         # the caller must hear about, not a change to apply or to drop silently.
@@ -138,10 +145,22 @@ async def submit(
                 [
                     Problem(
                         path="$.requestId",
-                        code="request_id_reused",
+                        code=Decision.REQUEST_ID_REUSED.value,
                         message=f"requestId {request.request_id!r} was already used for another "
                         f"definition of this interaction type (operation {operation_id}); "
                         "use a new requestId for a new definition",
+                    )
+                ]
+            )
+        if decision is Decision.IDEMPOTENCY_KEY_REUSED:
+            raise InvalidRequest(
+                [
+                    Problem(
+                        path="Idempotency-Key",
+                        code=Decision.IDEMPOTENCY_KEY_REUSED.value,
+                        message="this Idempotency-Key was already used for another definition "
+                        f"of this interaction type (operation {operation_id}); "
+                        "use a new key for a new definition",
                     )
                 ]
             )

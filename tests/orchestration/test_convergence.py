@@ -244,6 +244,41 @@ class TestIdempotencyKey:
             "none",
         ]
 
+    def test_the_same_key_with_another_definition_is_refused(self, app: AppUnderTest) -> None:
+        """A reused Idempotency-Key with a changed definition gets 409, running or ended, on
+        both routes; the original operation stays as it was and ARM sees no second PUT."""
+        hub = "KeyReuseHub"
+        app.scenario(hub, mode="location", pollsUntilDone=2)
+        key = {"Idempotency-Key": "deploy-43"}
+        first = app.http("POST", "interactions", envelope(hub), headers=key)
+        assert first.status_code == 202
+        original = json.loads(first.get_body())
+        changed = envelope(hub, apiEntitySetName="Changed")
+        refusals = [app.http("POST", "interactions", changed, headers=key)]
+        app.run()
+        refusals.append(app.http("POST", "interactions", changed, headers=key))
+        route = f"hubs/{hub}/interactions/WebVisit"
+        refusals.append(app.http("PUT", route, changed["definition"], headers=key))
+        for refused in refusals:
+            assert (refused.status_code, refused.mimetype) == (409, "application/problem+json")
+            body = json.loads(refused.get_body())
+            assert body["status"] == 409
+            (problem,) = body["errors"]
+            assert (problem["path"], problem["code"]) == (
+                "Idempotency-Key",
+                "idempotency_key_reused",
+            )
+            assert original["operationId"] in problem["message"]
+        app.run()
+        view = app.view(original["operationId"])
+        assert (view["correlationId"], view["status"], view["change"]) == (
+            original["correlationId"],
+            "Succeeded",
+            "created",
+        )
+        assert methods(app, hub).count("PUT") == 1
+        assert len(app.events_for(original["operationId"])) == 1
+
 
 class TestCadence:
     def test_without_retry_after_polls_keep_the_default_interval(self, app: AppUnderTest) -> None:
