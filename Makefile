@@ -22,6 +22,7 @@ demo: deps local.settings.json
 bench: deps
 	$(PY) -m benchmarks.cold_import
 	$(PY) -m benchmarks.provisioning
+	$(PY) -m benchmarks.detection_lag
 	$(PY) -m benchmarks.worker_hop
 	$(PY) -m benchmarks.problem_list
 	$(PY) -m benchmarks.faults

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import AwareDatetime
 
 from shared.arm_reply import ArmError
+from shared.convergence import Change
 from shared.models import Target
 from shared.names import EVENT_TYPE_PREFIX
 from shared.operation import CamelModel, OperationInput, OperationResult, OperationStatus, Source
@@ -43,6 +44,8 @@ class CompletionData(CamelModel):
     completed_at: AwareDatetime
     duration_seconds: float | None = None
     polls: int = 0
+    change: Change | None = None
+    changes: list[str] | None = None
 
 
 class CompletionEvent(CamelModel):
@@ -109,6 +112,8 @@ def completion_event(operation: OperationInput, result: OperationResult) -> Comp
             completed_at=result.completed_at,
             duration_seconds=round(max(duration, 0.0), 3),
             polls=result.polls,
+            change=result.change,
+            changes=result.changes,
         ),
     )
 

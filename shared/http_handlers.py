@@ -29,6 +29,8 @@ PROBLEM_TYPE = "tag:customer-insights-interactions,2026:"
 # How soon a caller should look again while an operation runs, when the next poll is unknown.
 DEFAULT_RETRY_AFTER_SECONDS = 5
 MAX_RETRY_AFTER_SECONDS = 60
+# Longer keys are refused rather than cut, so two keys never become one.
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
 async def put_interaction(req: func.HttpRequest, client: Any) -> func.HttpResponse:
@@ -45,7 +47,7 @@ async def put_interaction(req: func.HttpRequest, client: Any) -> func.HttpRespon
             request_id=req.params.get("requestId"),
             default_subscription_id=settings.default_subscription_id,
             default_resource_group=settings.default_resource_group,
-        )
+        ).model_copy(update={"force": _flag(req, "force"), "what_if": _flag(req, "whatIf")})
 
     return await _submit(req, client, parse)
 
@@ -122,15 +124,74 @@ async def _submit(
         )
     try:
         request = parse(decode_json(body, "request body"))
+        key = _idempotency_key(req)
     except InvalidRequest as invalid:
         return _problems(invalid.problems)
+    if request.what_if:
+        return await _what_if(request)
     try:
-        submission = await submit(client, request, source="http", settings=get_settings())
+        submission = await submit(
+            client,
+            request,
+            source="http",
+            settings=get_settings(),
+            delivery_id=None if key is None else f"http:{key}",
+        )
     except ConflictError as conflict:
         return _conflict(req, conflict.view)
     except InvalidRequest as refused:
         return _problems(refused.problems, status=409)
     return _submitted(req, submission)
+
+
+def _flag(req: func.HttpRequest, name: str) -> bool:
+    value = req.params.get(name)
+    if value is None or value.lower() == "false":
+        return False
+    if value.lower() == "true":
+        return True
+    raise InvalidRequest(
+        [Problem(path=f"?{name}", code="invalid_flag", message="must be true or false")]
+    )
+
+
+def _idempotency_key(req: func.HttpRequest) -> str | None:
+    # draft-ietf-httpapi-idempotency-key-header: the same key is the same request.
+    key: str | None = req.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise InvalidRequest(
+            [
+                Problem(
+                    path="Idempotency-Key",
+                    code="invalid_idempotency_key",
+                    message=f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters",
+                )
+            ]
+        )
+    return key
+
+
+async def _what_if(request: ProvisioningRequest) -> func.HttpResponse:
+    from shared.what_if import ArmReadError, what_if
+
+    try:
+        verdict = await what_if(request, get_settings())
+    except ArmReadError as failed:
+        return _problem(
+            502,
+            "arm-read-failed",
+            "ARM could not be read",
+            f"{failed.error.code}: {failed.error.message}"[:500],
+        )
+    body = {
+        "whatIf": True,
+        "resourceId": request.target.resource_path,
+        "change": verdict.change.value,
+        "changes": list(verdict.changes),
+    }
+    return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
 
 
 def _submitted(req: func.HttpRequest, submission: Submission) -> func.HttpResponse:

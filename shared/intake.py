@@ -1,7 +1,10 @@
 """Starting an operation for a validated request, shared by the HTTP, queue and Event Grid intake.
 
-Idempotency lives here: the same request delivered twice attaches to the operation it already
-started, and a different definition for a resource whose operation is still running conflicts.
+Idempotency lives here. The same request (the same requestId or Idempotency-Key, or a
+redelivery of the same queue message or event) gets the operation it started, in any state; a
+requestId or Idempotency-Key reused for another definition is refused; the same definition
+while that operation runs attaches to it; a different one conflicts. Anything after the end
+starts a new operation, which converges: no ARM write when the definition is in effect.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Decision(StrEnum):
     EXISTING = "existing"
     CONFLICT = "conflict"
     REQUEST_ID_REUSED = "request_id_reused"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 
 def decide(
@@ -43,21 +47,27 @@ def decide(
     request_hash: str,
     existing: OperationInput | None,
     existing_status: OperationStatus | None,
+    delivery_id: str | None = None,
 ) -> Decision:
     """Start, attach to the existing operation, or refuse as a conflict (pure)."""
     if existing is None or existing_status is None:
         return Decision.START
-    same_request = request.request_id is not None and request.request_id == existing.request_id
     same_definition = request_hash == existing.definition_hash
+    if delivery_id is not None and delivery_id == existing.delivery_id:
+        # An Idempotency-Key (HTTP) is the caller's name for one request, as a requestId is; a
+        # queue message id or event id is the transport's, and its redelivery is the same
+        # request whatever it carries.
+        if existing.source == "http" and not same_definition:
+            return Decision.IDEMPOTENCY_KEY_REUSED
+        return Decision.EXISTING
+    same_request = request.request_id is not None and request.request_id == existing.request_id
     if same_request:
         # An idempotency key names one request: the same key with another body is a mistake
         # the caller must hear about, not a change to apply or to drop silently.
         return Decision.EXISTING if same_definition else Decision.REQUEST_ID_REUSED
     if not existing_status.is_terminal:
         return Decision.EXISTING if same_definition else Decision.CONFLICT
-    # A finished success for the same definition is the answer already; a failure is retried.
-    if same_definition and existing_status is OperationStatus.SUCCEEDED:
-        return Decision.EXISTING
+    # A new request after the end reads the resource again, which puts back any drift.
     return Decision.START
 
 
@@ -112,16 +122,20 @@ async def submit(
     *,
     source: Source,
     settings: Settings,
+    delivery_id: str | None = None,
 ) -> Submission:
     """Start the operation for `request`, or return the one it belongs to.
 
+    `delivery_id` names the queue message or event that carried it (None for HTTP).
     Raises ConflictError when another definition's operation is running for the resource.
     """
     operation_id = operation_id_for(request.target)
     request_hash = request.definition_hash()
     for _ in range(2):
         existing, view = await _load(client, operation_id)
-        decision = decide(request, request_hash, existing, view.status if view else None)
+        decision = decide(
+            request, request_hash, existing, view.status if view else None, delivery_id
+        )
         if decision is Decision.EXISTING and view is not None:
             return Submission(view=view, started=False)
         if decision is Decision.CONFLICT and view is not None:
@@ -131,10 +145,22 @@ async def submit(
                 [
                     Problem(
                         path="$.requestId",
-                        code="request_id_reused",
+                        code=Decision.REQUEST_ID_REUSED.value,
                         message=f"requestId {request.request_id!r} was already used for another "
                         f"definition of this interaction type (operation {operation_id}); "
                         "use a new requestId for a new definition",
+                    )
+                ]
+            )
+        if decision is Decision.IDEMPOTENCY_KEY_REUSED:
+            raise InvalidRequest(
+                [
+                    Problem(
+                        path="Idempotency-Key",
+                        code=Decision.IDEMPOTENCY_KEY_REUSED.value,
+                        message="this Idempotency-Key was already used for another definition "
+                        f"of this interaction type (operation {operation_id}); "
+                        "use a new key for a new definition",
                     )
                 ]
             )
@@ -143,6 +169,8 @@ async def submit(
             arm_body=request.definition.to_arm_body(),
             definition_hash=request_hash,
             request_id=request.request_id,
+            delivery_id=delivery_id,
+            force=request.force,
             correlation_id=str(uuid.uuid4()),
             source=source,
             submitted_at=datetime.now(UTC),

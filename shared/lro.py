@@ -533,12 +533,14 @@ def _retry(
 
 
 def _poll_wait(state: LroState) -> timedelta:
-    # The last server-given interval wins over the computed backoff, even when this reply
-    # named none (ARM often sends Retry-After only on the first 202).
+    # The last server-given interval wins, even when this reply named none (ARM often sends
+    # Retry-After only on the first 202). Without one, the configured interval holds steady:
+    # doubling cost minutes of detection lag on long provisionings (issue 9), and the read
+    # budget is guarded below, not by stretching every operation's waits.
     if state.last_retry_after is not None:
         wait = state.last_retry_after
     else:
-        wait = _backoff(state, state.policy.default_wait, state.polls)
+        wait = _backoff(state, state.policy.default_wait, 0)
     reads = state.reads_remaining
     if reads is not None and reads < state.policy.low_read_budget:
         # The read budget is the subscription's, shared by every operation polling it: when

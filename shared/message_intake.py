@@ -16,9 +16,17 @@ from typing import TYPE_CHECKING, Any
 from shared.events import CompletionEvent, rejection_event, rejection_event_id
 from shared.intake import ConflictError, Submission, submit
 from shared.operation import Source, log_context
-from shared.problems import InvalidRequest, dead_letter_record, fit_to_queue
+from shared.problems import InvalidRequest, Problem, dead_letter_record, fit_to_queue
 from shared.settings import Settings, get_settings
 from shared.validation import decode_json, parse_envelope, salvage_target
+
+# whatIf answers the caller at once; a queue message or event has no caller waiting.
+WHAT_IF_HTTP_ONLY = Problem(
+    path="$.whatIf",
+    code="what_if_http_only",
+    message="whatIf is answered over HTTP only (POST /api/interactions or the PUT route); "
+    "a queue message or event cannot ask for it",
+)
 
 if TYPE_CHECKING:
     import azure.functions as func
@@ -55,7 +63,11 @@ async def accept_message(
             default_subscription_id=settings.default_subscription_id,
             default_resource_group=settings.default_resource_group,
         )
-        return await submit(client, request, source=source, settings=settings)
+        if request.what_if:
+            raise InvalidRequest([WHAT_IF_HTTP_ONLY])
+        return await submit(
+            client, request, source=source, settings=settings, delivery_id=f"{source}:{message_id}"
+        )
     except InvalidRequest as invalid:
         received_at = datetime.now(UTC)
         target, request_id = salvage_target(

@@ -348,6 +348,10 @@ class ProvisioningRequest(_WireModel):
     target: Target
     definition: InteractionTypeDefinition
     request_id: RequestId | None = None
+    # PUT even when the read finds the definition in effect (shared/convergence.py).
+    force: bool = False
+    # Answer with the change a PUT would make and start nothing: HTTP only.
+    what_if: bool = False
 
     def definition_hash(self) -> str:
         """SHA-256 of the canonical ARM body: equal for equal definitions in either wire shape."""

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 from pydantic.alias_generators import to_camel
 
 from shared.arm_reply import ArmError
+from shared.convergence import Change
 from shared.lro import ArmRequest, Finish, LroState, Outcome, PollingPolicy
 from shared.models import Target
 from shared.settings import Settings
@@ -89,10 +90,19 @@ class OperationResult(CamelModel):
     event_id: str
     # False only when Event Grid could not be reached for PUBLISH_PERSISTENCE (see provisioning).
     event_published: bool = True
+    change: Change | None = None
+    changes: list[str] = Field(default_factory=list)
 
     @classmethod
     def from_finish(
-        cls, finish: Finish, *, polls: int, completed_at: datetime, event_id: str
+        cls,
+        finish: Finish,
+        *,
+        polls: int,
+        completed_at: datetime,
+        event_id: str,
+        change: Change | None = None,
+        changes: list[str] | None = None,
     ) -> OperationResult:
         """The result for a finished long-running operation."""
         return cls(
@@ -102,6 +112,8 @@ class OperationResult(CamelModel):
             polls=polls,
             completed_at=completed_at,
             event_id=event_id,
+            change=change,
+            changes=changes or [],
         )
 
 
@@ -111,6 +123,8 @@ class OperationInput(CamelModel):
     schema_version: Literal[1] = 1
     operation_id: str
     request_id: str | None
+    # The queue message or Event Grid event that carried the request: a redelivery repeats it.
+    delivery_id: str | None = None
     correlation_id: str
     source: Source
     target: Target
@@ -126,6 +140,11 @@ class OperationInput(CamelModel):
     # Set once ARM is done: later generations only deliver the completion event.
     result: OperationResult | None = None
     publish_rounds: int = 0
+    # PUT even when the definition is already in effect.
+    force: bool = False
+    # Set by the read before the PUT (shared/convergence.py), carried across generations.
+    change: Change | None = None
+    changes: list[str] = Field(default_factory=list)
 
     @classmethod
     def create(
@@ -139,11 +158,15 @@ class OperationInput(CamelModel):
         source: Source,
         submitted_at: datetime,
         settings: Settings,
+        delivery_id: str | None = None,
+        force: bool = False,
     ) -> OperationInput:
         """Capture the request and the settings that shape its loop, fixed for its lifetime."""
         return cls(
             operation_id=operation_id_for(target),
             request_id=request_id,
+            delivery_id=delivery_id,
+            force=force,
             correlation_id=correlation_id,
             source=source,
             target=target,
@@ -205,6 +228,8 @@ class OperationProgress(CamelModel):
     # Set once the outcome is known, while the completion event is being delivered.
     completed_at: AwareDatetime | None = None
     error: ArmError | None = None
+    change: Change | None = None
+    changes: list[str] = Field(default_factory=list)
 
     @classmethod
     def finished(cls, result: OperationResult, *, updated_at: datetime) -> OperationProgress:
@@ -216,6 +241,8 @@ class OperationProgress(CamelModel):
             updated_at=updated_at,
             completed_at=result.completed_at,
             error=result.error,
+            change=result.change,
+            changes=result.changes,
         )
 
 
@@ -235,6 +262,8 @@ class OperationView(CamelModel):
     last_updated_at: AwareDatetime | None = None
     completed_at: AwareDatetime | None = None
     error: ArmError | None = None
+    change: Change | None = None
+    changes: list[str] = Field(default_factory=list)
     links: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
@@ -266,6 +295,8 @@ class OperationView(CamelModel):
                 polls=result.polls,
                 completed_at=result.completed_at,
                 error=result.error,
+                change=result.change,
+                changes=result.changes,
             )
         progress = (
             OperationProgress.model_validate(custom_status)
@@ -277,6 +308,8 @@ class OperationView(CamelModel):
                 provisioning_state=progress.provisioning_state,
                 polls=progress.polls,
                 next_poll_at=progress.next_poll_at,
+                change=progress.change,
+                changes=progress.changes,
             )
         if runtime_status in ("Failed", "Terminated", "Canceled"):
             # The orchestrator turns every error into a result, so this is the host stopping

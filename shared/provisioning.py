@@ -1,5 +1,7 @@
-"""The provisioning orchestration: PUT, then a durable timer loop until ARM says it is done.
+"""The provisioning orchestration: read, PUT if needed, then poll until ARM says it is done.
 
+The read first (a GET of the resource) decides whether the definition is already in effect
+(shared/convergence.py); if it is, the operation ends Succeeded without a write.
 Deterministic by construction: no I/O, no wall clock, no randomness. Time comes from
 `context.current_utc_datetime`, every decision from `shared.lro`, every call from an activity.
 Both long phases, polling ARM and delivering the completion event, continue as new now and
@@ -18,6 +20,7 @@ from azure.durable_functions.models.history import HistoryEvent, HistoryEventTyp
 
 from shared import lro
 from shared.arm_reply import ArmError, ArmReply
+from shared.convergence import Change, Verdict, read_verdict
 from shared.events import completion_event
 from shared.names import ACTIVITY_POLL, ACTIVITY_PUBLISH, ACTIVITY_SUBMIT, CANCEL_EVENT
 from shared.operation import (
@@ -59,16 +62,32 @@ def provision(context: df.DurableOrchestrationContext) -> Orchestration:
             time_limit=timedelta(seconds=operation.deadline_seconds),
             policy=operation.policy,
         )
-        outcome = yield from _poll_until_done(context, operation, state)
-        if outcome is None:
-            return None  # continued as new
-        finish, polls = outcome
-        result = OperationResult.from_finish(
-            finish,
-            polls=polls,
-            completed_at=context.current_utc_datetime,
-            event_id=str(context.new_uuid()),
-        )
+        if operation.lro is None and operation.change is None:
+            verdict = yield from _read_first(context, operation, state)
+            operation = operation.model_copy(
+                update={"change": verdict.change, "changes": list(verdict.changes)}
+            )
+        if operation.change is Change.NONE:
+            result = OperationResult(
+                status=OperationStatus.SUCCEEDED,
+                provisioning_state="Succeeded",
+                completed_at=context.current_utc_datetime,
+                event_id=str(context.new_uuid()),
+                change=Change.NONE,
+            )
+        else:
+            outcome = yield from _poll_until_done(context, operation, state)
+            if outcome is None:
+                return None  # continued as new
+            finish, polls = outcome
+            result = OperationResult.from_finish(
+                finish,
+                polls=polls,
+                completed_at=context.current_utc_datetime,
+                event_id=str(context.new_uuid()),
+                change=operation.change,
+                changes=operation.changes,
+            )
     # The outcome is final from here on: the status shows it (and refuses a cancel) while
     # the completion event is still on its way.
     context.set_custom_status(
@@ -160,6 +179,30 @@ def _poll_until_done(
         return failure, state.polls
 
 
+def _read_first(
+    context: df.DurableOrchestrationContext, operation: OperationInput, state: lro.LroState
+) -> Generator[Any, Any, Verdict]:
+    """GET the resource through the poll activity (same trust rules and correlation id)."""
+    call = ArmCall(
+        operation_id=operation.operation_id,
+        correlation_id=operation.correlation_id,
+        request=lro.ArmRequest(
+            method="GET", url=state.resource_url, kind=lro.RequestKind.GET_RESOURCE
+        ),
+    )
+    try:
+        raw = yield context.call_activity_with_retry(
+            ACTIVITY_POLL, ARM_ACTIVITY_RETRY, call.model_dump(mode="json", by_alias=True)
+        )
+    except Exception:
+        # The read only saves a write: without it the PUT goes ahead, as it always did.
+        return Verdict(Change.UPDATED, ("$",))
+    verdict = read_verdict(operation.arm_body, ArmReply.model_validate(raw))
+    if operation.force and verdict.change is Change.NONE:
+        return Verdict(Change.UPDATED, ())
+    return verdict
+
+
 def _cancel_in_batch(
     context: df.DurableOrchestrationContext, is_anchor: Callable[[HistoryEvent], bool]
 ) -> bool:
@@ -211,6 +254,8 @@ def _report(
         arm_request_id=state.request_id,
         writes_remaining=state.writes_remaining,
         reads_remaining=state.reads_remaining,
+        change=operation.change,
+        changes=operation.changes,
     )
     context.set_custom_status(progress.model_dump(mode="json", by_alias=True))
 

@@ -58,8 +58,8 @@ class Follower:
         print(describe_end(view))
         if already_ended:
             print(
-                "This request matched an operation that had already ended: the app does not "
-                "provision an identical definition twice, and sends no new completion event."
+                "This request repeats one whose operation had already ended (same requestId, "
+                "Idempotency-Key or message): the app sends no new completion event."
             )
         event = self._completion_event(view, wait=not already_ended)
         if event is not None:
@@ -72,6 +72,16 @@ class Follower:
             )
             return EXIT_TIMEOUT
         return EXIT_OK if view["status"] == OperationStatus.SUCCEEDED else EXIT_FAILED
+
+    def final_view(self) -> dict[str, Any]:
+        """Wait quietly for the end (batch mode); a timeout is a ToolError."""
+        try:
+            view, _ = self._wait_for_end()
+        except _TimedOut as timeout:
+            raise ToolError(f"timed out; last seen: {timeout}") from None
+        finally:
+            self.progress.done()
+        return view
 
     def _wait_for_end(self) -> tuple[dict[str, Any], bool]:
         """The operation's final view and whether it had ended before this request came."""
@@ -192,6 +202,8 @@ def describe_end(view: dict[str, Any]) -> str:
     parts = [f"{view['status']}: {subject}", f"operation {view['operationId']}"]
     if view.get("provisioningState"):
         parts.append(f"provisioningState {view['provisioningState']}")
+    if view.get("change"):
+        parts.append(f"change {view['change']}")
     parts.append(f"{view.get('polls', 0)} ARM polls")
     if view.get("completedAt") and view.get("submittedAt"):
         took = datetime.fromisoformat(view["completedAt"]) - datetime.fromisoformat(

@@ -27,7 +27,8 @@ def test_sigkill_while_polling_then_restart_ends_succeeded_with_one_put_and_one_
     # Killed between ARM's answer and that record, the PUT would rightly be sent again.
     def polling() -> bool:
         methods = [r["method"] for r in own.arm_requests(hub)]
-        return methods[:1] == ["PUT"] and "GET" in methods
+        # The read before the PUT, the PUT, then polls.
+        return methods[:2] == ["GET", "PUT"] and "GET" in methods[2:]
 
     own.wait(polling, what="the PUT and a first poll in the ARM journal")
     restartable_host.kill()

@@ -46,7 +46,8 @@ def test_status_goes_from_accepted_or_running_to_succeeded_with_retry_after_whil
     final = stack.view(operation_id)
     assert final is not None
     assert final["polls"] >= 8
-    gets = [r for r in stack.arm_requests(hub) if r["method"] == "GET"]
+    read, *gets = [r for r in stack.arm_requests(hub) if r["method"] == "GET"]
+    assert read["status"] == 404  # the read before the PUT, not a poll
     assert len(gets) == final["polls"], stack.explain(f"polls {final['polls']}, GETs {len(gets)}")
 
 

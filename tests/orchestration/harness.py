@@ -62,13 +62,14 @@ class AppUnderTest:
         *,
         raw: bytes | None = None,
         content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
     ) -> Reply:
         data = raw if raw is not None else None if body is None else json.dumps(body).encode()
         answer = requests.request(
             method,
             f"{self.host_url}/api/{route}",
             data=data,
-            headers={"content-type": content_type},
+            headers={"content-type": content_type, **(headers or {})},
             timeout=60,
         )
         return Reply(answer.status_code, answer.headers, answer.content)

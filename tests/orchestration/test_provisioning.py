@@ -54,14 +54,16 @@ class TestLongRunningModes:
     def test_location_mode_polls_the_location_then_reads_nothing_else(
         self, app: AppUnderTest
     ) -> None:
-        """202 + Location: one PUT, then GETs of the operation-results URL only."""
+        """202 + Location: the read, one PUT, then GETs of the operation-results URL only."""
         _, view = provision(app, "LocOnly", mode="location", pollsUntilDone=2)
         seen = app.arm_requests("LocOnly")
-        assert next(r["method"] for r in seen) == "PUT"
-        gets = [r for r in seen if r["method"] == "GET"]
-        assert gets
-        assert all("operationResults" in r["path"] for r in gets)
-        assert view["polls"] == len(gets)
+        read, put, *polls = seen
+        assert (read["method"], read["status"]) == ("GET", 404)
+        assert read["path"].lower().endswith("/interactions/webvisit")
+        assert put["method"] == "PUT"
+        assert polls
+        assert all(r["method"] == "GET" and "operationResults" in r["path"] for r in polls)
+        assert view["polls"] == len(polls)
 
     def test_async_operation_reads_the_resource_after_success(self, app: AppUnderTest) -> None:
         """Azure-AsyncOperation Succeeded is followed by one GET of the resource for its state."""
@@ -169,7 +171,7 @@ class TestFailures:
         assert view["status"] == "Failed"
         assert view["error"]["code"] == "UntrustedPollUrl"
         assert "evil.example" in view["error"]["message"]
-        assert [r["method"] for r in app.arm_requests("EvilHub")] == ["PUT"]
+        assert [r["method"] for r in app.arm_requests("EvilHub")] == ["GET", "PUT"]
         assert len(app.events_for(operation_id)) == 1
 
     def test_deadline_ends_the_operation_timed_out(self, app: AppUnderTest) -> None:
@@ -213,7 +215,7 @@ class TestFailures:
     def test_server_errors_then_success(self, app: AppUnderTest) -> None:
         """A burst of 503s on the PUT is retried with backoff and the PUT is sent again."""
         app.scenario("FlakyHub", mode="sync")
-        app.arm_fault(hub="FlakyHub", status=503, count=2)
+        app.arm_fault(hub="FlakyHub", status=503, count=2, methods=["PUT"])
         _operation_id, view = provision(app, "FlakyHub")
         assert view["status"] == "Succeeded"
         assert [r["status"] for r in puts(app.arm_requests("FlakyHub"))] == [503, 503, 200]
@@ -271,14 +273,14 @@ class TestIdempotency:
     def test_resubmitting_a_succeeded_definition_does_not_put_again(
         self, app: AppUnderTest
     ) -> None:
-        """After success the same definition returns 200 with the finished operation."""
+        """After success the same definition starts a new operation that converges: no PUT."""
         operation_id, _ = provision(app, "DoneHub", mode="sync")
         again = app.http("POST", "interactions", envelope("DoneHub"))
-        assert again.status_code == 200
-        assert json.loads(again.get_body())["status"] == "Succeeded"
+        assert again.status_code == 202
         app.run()
+        assert app.view(operation_id)["change"] == "none"
         assert len(puts(app.arm_requests("DoneHub"))) == 1
-        assert len(app.events_for(operation_id)) == 1
+        assert [e["data"]["change"] for e in app.events_for(operation_id)] == ["created", "none"]
 
     def test_different_definition_while_running_is_a_conflict(self, app: AppUnderTest) -> None:
         """Another definition for a running resource gets 409 with the running operation's URL."""
@@ -492,7 +494,7 @@ class TestActivityFailures:
         assert view["status"] == "Failed"
         assert view["error"]["code"] == "OperationError"
         assert "refusing to call" in view["error"]["message"]
-        assert [r["method"] for r in app.arm_requests("MovedHub")] == ["PUT"]
+        assert [r["method"] for r in app.arm_requests("MovedHub")] == ["GET", "PUT"]
         assert len(app.events_for(accepted["operationId"])) == 1
 
 

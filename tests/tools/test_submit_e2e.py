@@ -31,18 +31,29 @@ def test_follow_ends_succeeded_with_one_completion_event(local_app: LocalApp, tm
 def test_resubmitting_a_provisioned_definition_reports_the_finished_operation(
     local_app: LocalApp, tmp_path
 ):
-    """The app attaches an identical definition to the operation that already Succeeded:
-    the tool says so instead of waiting for a completion event that will never come."""
+    """An identical definition sent again is a new request: it converges without a write,
+    and the tool reports change none with its own completion event."""
     name = f"SubmitAgain{uuid.uuid4().hex[:8]}"
     request_file = str(envelope_file(tmp_path, name))
     first = local_app.submit(request_file, "--via", "http", "--follow")
     assert first.returncode == 0, first.stdout + first.stderr
+    assert "change created" in first.stdout
 
     again = local_app.submit(request_file, "--via", "queue", "--follow", "--timeout", "30")
 
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "matched an operation that had already ended" in again.stdout
-    assert len(local_app.completion_events(f"hubs/sdkTestHub/interactions/{name}")) == 1
+    assert "change none" in again.stdout
+    events = local_app.completion_events(f"hubs/sdkTestHub/interactions/{name}")
+    assert [e["data"]["change"] for e in events] == ["created", "none"]
+
+    repeat = local_app.submit(
+        request_file, "--via", "http", "--follow", "--request-id", "again-1", "--timeout", "30"
+    )
+    assert repeat.returncode == 0, repeat.stdout + repeat.stderr
+    repeat = local_app.submit(
+        request_file, "--via", "http", "--follow", "--request-id", "again-1", "--timeout", "30"
+    )
+    assert "already ended" in repeat.stdout
 
 
 def test_without_follow_the_tool_returns_once_the_request_is_sent(local_app: LocalApp, tmp_path):

@@ -144,6 +144,8 @@ class TestCompletionEvent:
             "completedAt": "2025-03-01T12:02:03.456000Z",
             "durationSeconds": 123.456,
             "polls": 6,
+            "change": None,
+            "changes": [],
         }
 
     def test_success_has_no_error(self) -> None:

@@ -139,13 +139,50 @@ class TestDecide:
         [("req-1", "req-2"), (None, None), (None, "req-2")],
         ids=["new-request-id", "no-request-ids", "only-new-has-id"],
     )
-    def test_succeeded_with_same_definition_attaches(
+    def test_succeeded_with_same_definition_starts_again_to_converge(
         self, existing_id: str | None, new_id: str | None
     ) -> None:
-        """The same definition already provisioned successfully is the answer; nothing restarts."""
+        """A new request after a success starts again: its read puts back any drift."""
         assert (
             decision(OperationStatus.SUCCEEDED, existing_id=existing_id, new_id=new_id)
-            is Decision.EXISTING
+            is Decision.START
+        )
+
+    @pytest.mark.parametrize("status", [*RUNNING, *TERMINAL], ids=ids([*RUNNING, *TERMINAL]))
+    @pytest.mark.parametrize("other_definition", [False, True], ids=["same-def", "other-def"])
+    def test_redelivery_gets_its_operation_in_any_state(
+        self, status: OperationStatus, other_definition: bool
+    ) -> None:
+        """The same queue message or event again is the same request, whatever it carries."""
+        earlier = existing(None).model_copy(update={"delivery_id": "queue:m-1", "source": "queue"})
+        new = request(None, other_definition=other_definition)
+        assert decide(new, new.definition_hash(), earlier, status, "queue:m-1") is Decision.EXISTING
+        assert decide(new, new.definition_hash(), earlier, status, "queue:m-2") in (
+            Decision.START,
+            Decision.EXISTING,
+            Decision.CONFLICT,
+        )
+
+    @pytest.mark.parametrize("status", [*RUNNING, *TERMINAL], ids=ids([*RUNNING, *TERMINAL]))
+    def test_same_idempotency_key_gets_its_operation_in_any_state(
+        self, status: OperationStatus
+    ) -> None:
+        """The same Idempotency-Key with the same definition is the same request."""
+        earlier = existing(None).model_copy(update={"delivery_id": "http:k-1"})
+        new = request(None)
+        assert decide(new, new.definition_hash(), earlier, status, "http:k-1") is Decision.EXISTING
+
+    @pytest.mark.parametrize("status", [*RUNNING, *TERMINAL], ids=ids([*RUNNING, *TERMINAL]))
+    @pytest.mark.parametrize("request_id", [None, "req-1"], ids=["no-request-id", "request-id"])
+    def test_idempotency_key_reused_for_other_definition_is_refused(
+        self, status: OperationStatus, request_id: str | None
+    ) -> None:
+        """An Idempotency-Key names one definition, as a requestId does: another is refused."""
+        earlier = existing(request_id).model_copy(update={"delivery_id": "http:k-1"})
+        new = request(request_id, other_definition=True)
+        assert (
+            decide(new, new.definition_hash(), earlier, status, "http:k-1")
+            is Decision.IDEMPOTENCY_KEY_REUSED
         )
 
     @pytest.mark.parametrize("status", FAILED_ENDS, ids=ids(FAILED_ENDS))

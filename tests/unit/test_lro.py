@@ -178,7 +178,7 @@ class TestScenarios:
                     answer(200, resource("Succeeded")),
                 ],
                 [PUT, LOC, LOC],
-                [S(5), S(10)],
+                [S(5), S(5)],
                 (Outcome.SUCCEEDED, "Succeeded", None),
                 id="202-location-202-200-succeeded",
             ),
@@ -204,7 +204,7 @@ class TestScenarios:
                     answer(200, resource("Succeeded")),
                 ],
                 [PUT, LOC, RES, RES],
-                [S(5), S(10), S(20)],
+                [S(5), S(5), S(5)],
                 (Outcome.SUCCEEDED, "Succeeded", None),
                 id="location-200-still-provisioning-polls-resource",
             ),
@@ -215,7 +215,7 @@ class TestScenarios:
                     answer(200, resource("Succeeded")),
                 ],
                 [PUT, RES, RES],
-                [S(5), S(10)],
+                [S(5), S(5)],
                 (Outcome.SUCCEEDED, "Succeeded", None),
                 id="201-provisioning-then-resource-gets",
             ),
@@ -265,7 +265,7 @@ class TestScenarios:
                     answer(200, resource("Succeeded")),
                 ],
                 [PUT, OP, OP, RES],
-                [S(5), S(10), None],
+                [S(5), S(5), None],
                 (Outcome.SUCCEEDED, "Succeeded", None),
                 id="async-operation-wins-over-location-then-final-get",
             ),
@@ -322,7 +322,7 @@ class TestScenarios:
                     answer(200, resource("Succeeded")),
                 ],
                 [PUT, RES, RES, RES],
-                [S(5), S(10), S(20)],
+                [S(5), S(5), S(5)],
                 (Outcome.SUCCEEDED, "Succeeded", None),
                 id="bare-202-resource-404-twice-then-200",
             ),
@@ -334,7 +334,7 @@ class TestScenarios:
                     answer(404, arm_error("ResourceNotFound")),
                 ],
                 [PUT, RES, RES, RES],
-                [S(5), S(10), S(20)],
+                [S(5), S(5), S(5)],
                 (Outcome.FAILED, None, "ResourceNotFound"),
                 id="404-bound-exceeded",
             ),
@@ -345,7 +345,7 @@ class TestScenarios:
                     answer(404, arm_error("ResourceNotFound")),
                 ],
                 [PUT, RES, RES],
-                [S(5), S(10)],
+                [S(5), S(5)],
                 (Outcome.FAILED, "Provisioning", "ResourceNotFound"),
                 id="404-after-the-resource-was-seen-fails",
             ),
@@ -391,7 +391,7 @@ class TestScenarios:
                     answer(200, resource("Succeeded")),
                 ],
                 [PUT, RES, RES],
-                [S(5), S(10)],
+                [S(5), S(5)],
                 (Outcome.SUCCEEDED, "Succeeded", None),
                 id="expiring-and-deleting-keep-polling",
             ),
@@ -532,10 +532,10 @@ class TestWaits:
         )
         assert run.waits == [S(7), S(3), S(3)]
 
-    def test_default_wait_backs_off_exponentially_up_to_the_cap(self) -> None:
-        """Without any server wait, polls double from the default until the backoff cap."""
+    def test_default_wait_holds_steady_without_retry_after(self) -> None:
+        """Without any server wait, every poll waits the configured default; no doubling."""
         run = drive([answer(202, location=LOCATION), *[answer(202)] * 5])
-        assert run.waits == [S(5), S(10), S(20), S(40), S(40), S(40)]
+        assert run.waits == [S(5)] * 6
 
     def test_low_read_budget_slows_polls_to_the_backoff_cap(self) -> None:
         """When ARM reports few subscription reads left, polls slow down, then recover."""
@@ -563,7 +563,7 @@ class TestWaits:
         script = [answer(202, location=LOCATION), *[answer(202)] * 3, answer(202, retry_after="7")]
         first, second = drive(script, policy=policy), drive(script, policy=policy)
         assert first.waits == second.waits
-        nominal = [S(5), S(10), S(20), S(40)]
+        nominal = [S(5), S(5), S(5), S(5)]
         for wait, full in zip(first.waits[:4], nominal, strict=True):
             assert wait is not None
             assert full * 0.5 <= wait <= full
@@ -646,7 +646,7 @@ class TestTransientFailures:
     def test_throttling_retry_after_is_not_remembered_for_polls(self) -> None:
         """A 429's Retry-After paces that retry only, not later status polls."""
         run = drive([answer(429, retry_after="30"), answer(202, location=LOCATION), answer(202)])
-        assert run.waits == [S(30), S(5), S(10)]
+        assert run.waits == [S(30), S(5), S(5)]
 
     def test_request_ids_and_rate_limits_are_recorded(self) -> None:
         """The latest x-ms-request-id and the remaining write/read budgets land in the state."""
@@ -732,7 +732,7 @@ class TestStatusUrlErrors:
             ]
         )
         assert run.calls == [PUT, OP, RES, RES]
-        assert run.waits == [S(5), S(10), S(20)]
+        assert run.waits == [S(5), S(5), S(5)]
         assert summary(run) == (Outcome.SUCCEEDED, "Succeeded", None)
 
     @pytest.mark.parametrize(
@@ -745,7 +745,7 @@ class TestStatusUrlErrors:
                     answer(200, resource("Failed")),
                 ],
                 [PUT, OP, RES],
-                [S(5), S(10)],
+                [S(5), S(5)],
                 (Outcome.FAILED, "Failed", "ProvisioningFailed"),
                 id="resource-failed-decides",
             ),
@@ -756,7 +756,7 @@ class TestStatusUrlErrors:
                     answer(200, resource("HumanIntervention")),
                 ],
                 [PUT, OP, RES],
-                [S(5), S(10)],
+                [S(5), S(5)],
                 (Outcome.FAILED, "HumanIntervention", "HumanInterventionRequired"),
                 id="resource-human-intervention-decides",
             ),
@@ -768,7 +768,7 @@ class TestStatusUrlErrors:
                     answer(200, resource("Succeeded")),
                 ],
                 [PUT, OP, OP, RES],
-                [S(5), S(10), S(20)],
+                [S(5), S(5), S(5)],
                 (Outcome.SUCCEEDED, "Succeeded", None),
                 id="fallback-after-status-was-read",
             ),
@@ -792,7 +792,7 @@ class TestStatusUrlErrors:
                     answer(200, resource("Succeeded")),
                 ],
                 [PUT, OP, RES, RES],
-                [S(5), S(10), S(20)],
+                [S(5), S(5), S(5)],
                 (Outcome.SUCCEEDED, "Succeeded", None),
                 id="resource-polling-is-for-good",
             ),
@@ -804,7 +804,7 @@ class TestStatusUrlErrors:
                     answer(200, resource("Succeeded")),
                 ],
                 [PUT, OP, RES, RES],
-                [S(5), S(10), S(20)],
+                [S(5), S(5), S(5)],
                 (Outcome.SUCCEEDED, "Succeeded", None),
                 id="unseen-resource-may-404-after-202",
             ),
@@ -815,7 +815,7 @@ class TestStatusUrlErrors:
                     *[answer(404, arm_error("ResourceNotFound"))] * 3,
                 ],
                 [PUT, OP, RES, RES, RES],
-                [S(5), S(10), S(20), S(40)],
+                [S(5), S(5), S(5), S(5)],
                 (Outcome.FAILED, None, "ResourceNotFound"),
                 id="unseen-resource-404-bound-still-holds",
             ),
@@ -826,7 +826,7 @@ class TestStatusUrlErrors:
                     answer(404, arm_error("ResourceNotFound")),
                 ],
                 [PUT, OP, RES],
-                [S(5), S(10)],
+                [S(5), S(5)],
                 (Outcome.FAILED, "Provisioning", "ResourceNotFound"),
                 id="seen-resource-404-fails",
             ),
@@ -837,7 +837,7 @@ class TestStatusUrlErrors:
                     answer(403, arm_error("AuthorizationFailed", "no read")),
                 ],
                 [PUT, OP, RES],
-                [S(5), S(10)],
+                [S(5), S(5)],
                 (Outcome.FAILED, None, "AuthorizationFailed"),
                 id="permanent-error-on-resource-get-fails",
             ),
@@ -992,7 +992,7 @@ class TestRetryAfterOnErrors:
                     answer(200, resource("Succeeded")),
                 ],
                 [PUT, PUT, LOC, LOC],
-                [S(30), S(5), S(10)],
+                [S(30), S(5), S(5)],
                 (Outcome.SUCCEEDED, "Succeeded", None),
                 id="not-remembered-for-polls",
             ),

@@ -436,7 +436,13 @@ class TestProvisioningRequest:
         """Serialised by alias, a request is the wire envelope and reads back equal."""
         request = self.request({"properties": SMALL_DEFINITION}, requestId="req-1")
         wire = request.model_dump(mode="json", by_alias=True, exclude_none=True)
-        assert wire == {"target": TARGET, "definition": SMALL_DEFINITION, "requestId": "req-1"}
+        assert wire == {
+            "target": TARGET,
+            "definition": SMALL_DEFINITION,
+            "requestId": "req-1",
+            "force": False,
+            "whatIf": False,
+        }
         assert ProvisioningRequest.model_validate(wire) == request
 
     @pytest.mark.parametrize(
