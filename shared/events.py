@@ -14,7 +14,7 @@ from shared.convergence import Change
 from shared.models import Target
 from shared.names import EVENT_TYPE_PREFIX
 from shared.operation import CamelModel, OperationInput, OperationResult, OperationStatus, Source
-from shared.problems import Problem
+from shared.problems import Problem, listed
 
 if TYPE_CHECKING:
     import azure.functions as func
@@ -38,6 +38,7 @@ class CompletionData(CamelModel):
     provisioning_state: str | None = None
     error: ArmError | None = None
     problems: list[Problem] | None = None
+    problem_count: int | None = None
     correlation_id: str | None = None
     source: Source
     submitted_at: AwareDatetime | None = None
@@ -148,7 +149,10 @@ def rejection_event(
             request_id=request_id,
             **_target_fields(target),
             outcome=OperationStatus.REJECTED,
-            problems=list(problems),
+            # An Event Grid event is at most 1 MB, and a subscriber reads the reasons, not 60,000
+            # of them: the dead-letter record keeps what fits of the rest (problems.fit_to_queue).
+            problems=listed(problems),
+            problem_count=len(problems),
             source=source,
             completed_at=received_at,
         ),

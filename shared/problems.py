@@ -69,7 +69,7 @@ def problem_details(
         "title": title,
         "status": status,
         "detail": _summary(problems),
-        "errors": [_bounded(problem) for problem in problems[:MAX_LISTED_PROBLEMS]],
+        "errors": [problem.model_dump() for problem in listed(problems)],
         "errorCount": len(problems),
     }
     if instance is not None:
@@ -89,12 +89,12 @@ def dead_letter_record(
     }
 
 
-def _bounded(problem: Problem) -> dict[str, str]:
-    return {
-        "path": _cut(problem.path),
-        "message": _cut(problem.message),
-        "code": problem.code,
-    }
+def listed(problems: Sequence[Problem]) -> list[Problem]:
+    """The problems an error body or a rejection event carries: the first few, texts cut."""
+    return [
+        Problem(path=_cut(problem.path), message=_cut(problem.message), code=problem.code)
+        for problem in problems[:MAX_LISTED_PROBLEMS]
+    ]
 
 
 def _cut(text: str) -> str:

@@ -15,7 +15,7 @@ from shared.arm_reply import ArmError
 from shared.events import CompletionEvent, completion_event, event_type, rejection_event
 from shared.models import Target
 from shared.operation import OperationInput, OperationResult, OperationStatus
-from shared.problems import Problem
+from shared.problems import MAX_LISTED_PROBLEMS, Problem
 from shared.settings import Settings
 from shared.validation import parse_envelope
 
@@ -138,6 +138,7 @@ class TestCompletionEvent:
             "provisioningState": "Failed",
             "error": ERROR.model_dump(mode="json"),
             "problems": None,
+            "problemCount": None,
             "correlationId": "corr-1",
             "source": "queue",
             "submittedAt": "2025-03-01T12:00:00Z",
@@ -224,11 +225,32 @@ class TestRejectionEvent:
         )
         data = data_json(event)
         assert data["problems"] == [problem.model_dump() for problem in PROBLEMS]
+        assert data["problemCount"] == len(PROBLEMS)
         assert data["outcome"] == "Rejected"
         assert data["operationId"] is None
         assert (data["submittedAt"], data["durationSeconds"], data["polls"]) == (None, None, 0)
         assert data["completedAt"] == "2025-03-01T12:00:00Z"
         assert data["source"] == "queue"
+
+    def test_many_problems_are_capped_with_their_count(self) -> None:
+        """60,000 problems make an event of a few KB that names the first ones and the total."""
+        many = tuple(
+            Problem(path=f"$.fields[{n}].fieldType", message="x" * 1000, code="bad")
+            for n in range(60_000)
+        )
+        event = rejection_event(
+            event_id="rej-2",
+            problems=many,
+            source="eventgrid",
+            received_at=T0,
+            target=None,
+            request_id=None,
+        )
+        data = data_json(event)
+        assert len(data["problems"]) == MAX_LISTED_PROBLEMS
+        assert data["problemCount"] == 60_000
+        assert data["problems"][0]["path"] == "$.fields[0].fieldType"
+        assert len(event.model_dump_json(by_alias=True)) < 64 * 1024
 
 
 def completion() -> CompletionEvent:
