@@ -9,8 +9,9 @@ from pathlib import Path
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-# Read by azure-identity, not by the app; unset locally, so it is not in the sample file.
-NOT_IN_SAMPLE = {"AZURE_CLIENT_ID"}
+# Read by azure-identity or the Event Grid extension, not by the app; they select a
+# user-assigned identity, and locally the identity emulator's system-assigned one is used.
+NOT_IN_SAMPLE = {"AZURE_CLIENT_ID", "COMPLETION_TOPIC__clientId"}
 
 
 def readme_settings() -> set[str]:

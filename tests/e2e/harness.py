@@ -317,10 +317,15 @@ class Stack:
         answer = requests.post(
             self.emulators.eventgrid.topic_endpoint,
             json=[event],
-            headers={"aeg-sas-key": self.emulators.eventgrid.topic_key},
+            headers={"Authorization": f"Bearer {self._publisher_token()}"},
             timeout=5,
         )
         assert answer.status_code == 200, answer.text
+
+    def _publisher_token(self) -> str:
+        # The stack's topic takes tokens only (local auth disabled); a publisher's token comes
+        # from the same signer the identity emulator uses.
+        return self.emulators.signer.issue("https://eventgrid.azure.net").token
 
     def deliveries(self) -> list[dict[str, Any]]:
         answer = requests.get(f"{self.emulators.eventgrid.url}/_emulator/deliveries", timeout=5)
