@@ -18,6 +18,7 @@ from shared.events import CompletionEvent, rejection_event
 from shared.intake import ConflictError, Submission, submit
 from shared.operation import Source, log_context
 from shared.problems import InvalidRequest, dead_letter_record
+from shared.scopes import out_of_scope
 from shared.settings import Settings, get_settings
 from shared.validation import decode_json, parse_envelope, salvage_target
 
@@ -56,6 +57,9 @@ async def accept_message(
             default_subscription_id=settings.default_subscription_id,
             default_resource_group=settings.default_resource_group,
         )
+        refusal = out_of_scope(request.target, settings.write_scopes)
+        if refusal is not None:
+            raise InvalidRequest([refusal])
         return await submit(client, request, source=source, settings=settings)
     except InvalidRequest as invalid:
         received_at = datetime.now(UTC)

@@ -82,12 +82,17 @@ def make_app_copy(destination: Path) -> Path:
     return destination
 
 
+WRITE_SCOPE = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
+
+
 def write_settings(path: Path, stack: EmulatorStack) -> Path:
     """A local.settings.json whose Values point the app at this stack."""
     values = {
         **stack.settings(),
         "DEFAULT_SUBSCRIPTION_ID": SUBSCRIPTION,
         "DEFAULT_RESOURCE_GROUP": RESOURCE_GROUP,
+        # As deployed: the app writes only where its ARM role is (tests/e2e/test_scopes.py).
+        "WRITE_SCOPES": WRITE_SCOPE,
         "POLL_MIN_INTERVAL_SECONDS": "1",
         "POLL_DEFAULT_INTERVAL_SECONDS": "1",
         FUNCTION_KEY_SETTING: FUNCTION_KEY,
