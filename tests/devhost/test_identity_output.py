@@ -1,4 +1,4 @@
-"""Identity-based Event Grid output: a token from the identity emulator, checked by the topic."""
+"""Identity-based connections in devhost: Event Grid output (token checked by the topic), storage."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import requests
 from devhost.indexing import Binding
 from devhost.outputs import OutputError, OutputSender
 from devhost.rpc import function_rpc_pb2 as pb
-from devhost.storage import QueueClients
+from devhost.storage import QueueClients, StorageSettingError
 from emulators.common.tokens import TokenSigner
 from emulators.identity import IdentityEmulator
 from emulators.stack import EmulatorStack
@@ -136,3 +136,35 @@ class TestIdentityBasedOutput:
         with pytest.raises(OutputError, match=message):
             send({**stack.settings(), **change})
         assert token_requests(stack) == []
+
+
+class TestIdentityBasedStorage:
+    def test_queue_service_uri_with_managed_identity_builds_a_token_client(
+        self, stack: EmulatorStack
+    ) -> None:
+        """`AzureWebJobsStorage__queueServiceUri` stands for the connection string, with a token
+        credential; Azurite serves no tokens over http, so only the client is checked here."""
+        settings = {
+            "IDENTITY_ENDPOINT": stack.identity.endpoint,
+            "IDENTITY_HEADER": stack.identity.identity_header,
+            "AzureWebJobsStorage__queueServiceUri": "https://account.queue.core.windows.net",
+            "AzureWebJobsStorage__credential": "managedidentity",
+        }
+
+        async def run() -> tuple[str, object]:
+            queues = QueueClients(settings)
+            try:
+                client = queues.queue(None, "interaction-requests")
+                return client.url, client.credential
+            finally:
+                await queues.close()
+
+        url, credential = asyncio.run(run())
+        assert url == "https://account.queue.core.windows.net/interaction-requests"
+        assert type(credential).__name__ == "ManagedIdentityCredential"
+
+    def test_connection_with_neither_form_names_both(self) -> None:
+        """No connection string and no service URI: the error names both settings."""
+        queues = QueueClients({})
+        with pytest.raises(StorageSettingError, match="AzureWebJobsStorage__queueServiceUri"):
+            queues.queue(None, "q")
