@@ -1,4 +1,4 @@
-"""Identity-based connections in devhost: Event Grid output (token checked by the topic), storage."""
+"""Identity-based connections in devhost: the Event Grid output (token checked), storage."""
 
 from __future__ import annotations
 
