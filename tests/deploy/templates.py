@@ -11,6 +11,8 @@ from typing import Any
 
 from pycep import BicepParser
 
+from tests.app_functions import app_functions
+
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 BICEP_FILES = sorted(INFRA.rglob("*.bicep"))
@@ -78,14 +80,7 @@ def role_assignments(rbac: BicepJson) -> list[Assignment]:
 
 @lru_cache(maxsize=1)
 def binding_list() -> tuple[dict[str, Any], ...]:
-    """Every binding of every function, as the worker reports it (metadata only, no I/O).
-
-    Once per process: `get_functions()` registers the functions and refuses a second call.
-    """
-    import function_app
-
+    """Every binding of every function, as the worker reports it (metadata only, no I/O)."""
     return tuple(
-        json.loads(raw)
-        for function in function_app.app.get_functions()
-        for raw in function.get_raw_bindings()
+        json.loads(raw) for function in app_functions() for raw in function.get_raw_bindings()
     )
