@@ -232,6 +232,7 @@ class Host:
             base64_queue_messages=config.queues.base64,
             on_enqueued=self._wake_listeners,
         )
+        self._closers.append(outputs.close)
         self._invoker = Invoker(
             index=index,
             worker=worker,

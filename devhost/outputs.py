@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable, Mapping
 
 import aiohttp
+from azure.core.exceptions import ClientAuthenticationError
+from azure.identity.aio import ManagedIdentityCredential
 from yarl import URL
 
 from devhost.bindings import (
@@ -14,6 +16,7 @@ from devhost.bindings import (
     event_grid_output_events,
     queue_output_messages,
 )
+from devhost.identity import EVENT_GRID_SCOPE, IdentityError, connection_credential
 from devhost.indexing import Binding
 from devhost.rpc import function_rpc_pb2 as pb
 from devhost.settings import resolve_binding_expression
@@ -46,6 +49,7 @@ class OutputSender:
         self._http = http
         self._base64 = base64_queue_messages
         self._on_enqueued = on_enqueued
+        self._credentials: dict[str, ManagedIdentityCredential] = {}
 
     async def send(self, binding: Binding, value: pb.TypedData) -> None:
         """Deliver what the worker returned for `binding`."""
@@ -66,8 +70,7 @@ class OutputSender:
         events = event_grid_output_events(binding.name, value)
         if not events:
             return
-        url = self._setting(binding, "topicEndpointUri")
-        key = self._setting(binding, "topicKeySetting")
+        url, headers = await self._topic(binding)
         target = URL(url)
         if "api-version" not in target.query:
             target = target.update_query({"api-version": EVENT_GRID_API_VERSION})
@@ -75,7 +78,7 @@ class OutputSender:
             async with self._http.post(
                 target,
                 json=events,
-                headers={"aeg-sas-key": key},
+                headers=headers,
                 timeout=aiohttp.ClientTimeout(total=EVENT_GRID_TIMEOUT_SECONDS),
             ) as response:
                 if not 200 <= response.status < 300:
@@ -90,6 +93,42 @@ class OutputSender:
                 f"{type(err).__name__}: {err}"
             ) from err
         _LOG.debug("eventGrid output %r: %d event(s) sent to %s", binding.name, len(events), url)
+
+    async def close(self) -> None:
+        """Close the credentials built for identity-based connections."""
+        for credential in self._credentials.values():
+            await credential.close()
+        self._credentials.clear()
+
+    async def _topic(self, binding: Binding) -> tuple[str, dict[str, str]]:
+        """The topic URL and the auth header: a key setting, or an identity-based connection.
+
+        With `connection`, the extension reads `<connection>__topicEndpointUri` and builds a
+        token credential from the same section (EventGridExtensionConfigProvider.cs in
+        Azure/azure-sdk-for-net; https://learn.microsoft.com/azure/azure-functions/functions-bindings-event-grid-output#identity-based-authentication).
+        """
+        connection = binding.get("connection")
+        if not connection:
+            url = self._setting(binding, "topicEndpointUri")
+            return url, {"aeg-sas-key": self._setting(binding, "topicKeySetting")}
+        setting = f"{connection}__topicEndpointUri"
+        endpoint = self._settings.get(setting)
+        if not endpoint:
+            raise OutputError(
+                f"eventGrid output {binding.name!r}: connection {connection!r} needs the app "
+                f"setting {setting}, which is not set"
+            )
+        try:
+            credential = self._credentials.get(connection)
+            if credential is None:
+                credential = connection_credential(self._settings, connection)
+                self._credentials[connection] = credential
+            token = await credential.get_token(EVENT_GRID_SCOPE)
+        except (IdentityError, ClientAuthenticationError) as err:
+            raise OutputError(
+                f"eventGrid output {binding.name!r}: no token for connection {connection!r}: {err}"
+            ) from err
+        return endpoint, {"Authorization": f"Bearer {token.token}"}
 
     def _setting(self, binding: Binding, key: str) -> str:
         setting = binding.get(key)

@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
+from azure.identity.aio import ManagedIdentityCredential
 from azure.storage.queue.aio import QueueClient, QueueServiceClient
+
+from devhost.identity import IdentityError, connection_credential
 
 DEFAULT_CONNECTION = "AzureWebJobsStorage"
 
@@ -22,7 +25,7 @@ _RETRY: dict[str, Any] = {
 
 
 class StorageSettingError(ValueError):
-    """A binding names a storage connection setting that is not set."""
+    """A binding names a storage connection whose settings are not set (or not usable)."""
 
 
 class QueueClients:
@@ -33,6 +36,7 @@ class QueueClients:
         self._settings = settings
         self._services: dict[str, QueueServiceClient] = {}
         self._created: set[tuple[str, str]] = set()
+        self._credentials: list[ManagedIdentityCredential] = []
 
     def queue(self, connection: str | None, name: str) -> QueueClient:
         """A client for queue `name` in the account of app setting `connection`."""
@@ -53,15 +57,34 @@ class QueueClients:
         services, self._services = list(self._services.values()), {}
         for service in services:
             await service.close()
+        credentials, self._credentials = self._credentials, []
+        for credential in credentials:
+            await credential.close()
 
     def _service(self, setting: str) -> QueueServiceClient:
+        """The service for a connection: a connection string in `setting`, or the
+        identity-based form `<setting>__queueServiceUri` with `__credential` / `__clientId`
+        (https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity).
+        """
         connection_string = self._settings.get(setting)
-        if not connection_string:
+        service_uri = self._settings.get(f"{setting}__queueServiceUri")
+        key = connection_string or service_uri
+        if not key:
             raise StorageSettingError(
-                f"app setting {setting!r} (a storage connection string) is not set"
+                f"app setting {setting!r} (a storage connection string) is not set, nor "
+                f"{setting}__queueServiceUri (an identity-based connection)"
             )
-        service = self._services.get(connection_string)
-        if service is None:
+        service = self._services.get(key)
+        if service is not None:
+            return service
+        if connection_string:
             service = QueueServiceClient.from_connection_string(connection_string, **_RETRY)
-            self._services[connection_string] = service
+        else:
+            try:
+                credential = connection_credential(self._settings, setting)
+            except IdentityError as err:
+                raise StorageSettingError(f"{setting}: {err}") from None
+            self._credentials.append(credential)
+            service = QueueServiceClient(key, credential=credential, **_RETRY)
+        self._services[key] = service
         return service

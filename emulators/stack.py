@@ -27,6 +27,7 @@ from emulators.common.server import RESET_PATH
 from emulators.common.tokens import TokenSigner
 from emulators.eventgrid import DEFAULT_TOPIC_KEY, EventGridEmulator
 from emulators.identity import IdentityEmulator
+from shared.names import COMPLETION_TOPIC_CONNECTION, SETTING_TOPIC_ENDPOINT
 
 DEFAULT_IDENTITY_HEADER = "local-identity-header"
 # Used when Azurite is not started here: the app then expects it on the default ports.
@@ -106,8 +107,10 @@ class EmulatorStack:
         )
         self._arm_state_file = None if state_dir is None else state_dir / "arm.json"
         self.arm = ArmEmulator(signer=self.signer, port=arm_port, state_file=self._arm_state_file)
+        # Local auth off, as on the deployed topics (infra/app/eventgrid.bicep): the app's
+        # identity-based output must bring a token from the identity emulator.
         self.eventgrid = EventGridEmulator(
-            signer=self.signer, port=eventgrid_port, topic_key=topic_key
+            signer=self.signer, port=eventgrid_port, topic_key=topic_key, local_auth=False
         )
         self.azurite: Azurite | None = None
         self._temporary_location: Path | None = None
@@ -169,8 +172,8 @@ class EmulatorStack:
             "ARM_ENDPOINT": self.arm.url,
             "IDENTITY_ENDPOINT": self.identity.endpoint,
             "IDENTITY_HEADER": self.identity.identity_header,
-            "EVENTGRID_TOPIC_ENDPOINT": self.eventgrid.topic_endpoint,
-            "EVENTGRID_TOPIC_KEY": self.eventgrid.topic_key,
+            SETTING_TOPIC_ENDPOINT: self.eventgrid.topic_endpoint,
+            f"{COMPLETION_TOPIC_CONNECTION}__credential": "managedidentity",
         }
 
     def _services(self) -> list[_Service]:

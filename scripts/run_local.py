@@ -46,6 +46,8 @@ INTAKE_EVENT_TYPE = "CustomerInsights.InteractionType.ProvisioningRequested"
 COMPLETION_EVENT_PREFIX = "CustomerInsights.InteractionType.Provisioning"
 # shared.names.EVENTGRID_INTAKE; this script runs with only the standard library and requests.
 INTAKE_FUNCTION = "eventgrid_intake"
+# shared.names.SETTING_TOPIC_ENDPOINT: the completion topic connection's endpoint setting.
+TOPIC_ENDPOINT_SETTING = "COMPLETION_TOPIC__topicEndpointUri"
 # devhost.keys' settings, by the name of the key each holds.
 KEY_SETTINGS = {
     "function": "DEVHOST_FUNCTION_KEY",
@@ -207,7 +209,7 @@ def emulators_ready(settings: Path, launched: float) -> bool:
         values = read_values(settings)
         health = [
             origin(values[name]) + "/_emulator/health"
-            for name in ("ARM_ENDPOINT", "IDENTITY_ENDPOINT", "EVENTGRID_TOPIC_ENDPOINT")
+            for name in ("ARM_ENDPOINT", "IDENTITY_ENDPOINT", TOPIC_ENDPOINT_SETTING)
         ]
         storage = storage_endpoints(values["AzureWebJobsStorage"])
     except (ValueError, KeyError):
@@ -280,8 +282,8 @@ def start_app(args: argparse.Namespace, children: list[Child], deadline: float) 
     stack = Stack(
         app_url=app_url,
         keys={name: values[s] for name, s in KEY_SETTINGS.items() if values.get(s)},
-        eventgrid_url=origin(values["EVENTGRID_TOPIC_ENDPOINT"]),
-        topic_endpoint=values["EVENTGRID_TOPIC_ENDPOINT"],
+        eventgrid_url=origin(values[TOPIC_ENDPOINT_SETTING]),
+        topic_endpoint=values[TOPIC_ENDPOINT_SETTING],
     )
     subscribe(stack)
     return stack

@@ -19,6 +19,7 @@ from shared.models import ProvisioningRequest
 from shared.names import CANCEL_EVENT, ROUTE_PREFIX
 from shared.operation import OperationView, is_operation_id, log_context
 from shared.problems import PROBLEM_JSON, InvalidRequest, Problem, problem_details
+from shared.scopes import out_of_scope
 from shared.settings import get_settings
 from shared.validation import decode_json, parse_envelope, parse_route_request
 
@@ -127,6 +128,11 @@ async def _submit(
         key = _idempotency_key(req)
     except InvalidRequest as invalid:
         return _problems(invalid.problems)
+    refusal = out_of_scope(request.target, get_settings().write_scopes)
+    if refusal is not None:
+        return _problem(
+            403, "target-out-of-scope", "The target is outside the app's scopes", refusal.message
+        )
     if request.what_if:
         return await _what_if(request)
     try:

@@ -17,6 +17,7 @@ from shared.events import CompletionEvent, rejection_event, rejection_event_id
 from shared.intake import ConflictError, Submission, submit
 from shared.operation import Source, log_context
 from shared.problems import InvalidRequest, Problem, dead_letter_record, fit_to_queue
+from shared.scopes import out_of_scope
 from shared.settings import Settings, get_settings
 from shared.validation import decode_json, parse_envelope, salvage_target
 
@@ -63,6 +64,9 @@ async def accept_message(
             default_subscription_id=settings.default_subscription_id,
             default_resource_group=settings.default_resource_group,
         )
+        refusal = out_of_scope(request.target, settings.write_scopes)
+        if refusal is not None:
+            raise InvalidRequest([refusal])
         if request.what_if:
             raise InvalidRequest([WHAT_IF_HTTP_ONLY])
         return await submit(

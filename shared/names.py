@@ -19,9 +19,12 @@ REQUEST_QUEUE = "interaction-requests"
 REJECTED_QUEUE = "interaction-requests-rejected"
 STORAGE_CONNECTION = "AzureWebJobsStorage"
 
-# App setting names (values come from the environment, see shared/settings.py).
-SETTING_TOPIC_ENDPOINT = "EVENTGRID_TOPIC_ENDPOINT"
-SETTING_TOPIC_KEY = "EVENTGRID_TOPIC_KEY"
+# The completion topic's identity-based connection: the Event Grid output reads
+# `<connection>__topicEndpointUri` and builds its credential from `<connection>__credential`
+# and `<connection>__clientId`, so no key is stored anywhere
+# (https://learn.microsoft.com/azure/azure-functions/functions-bindings-event-grid-output#identity-based-authentication).
+COMPLETION_TOPIC_CONNECTION = "COMPLETION_TOPIC"
+SETTING_TOPIC_ENDPOINT = f"{COMPLETION_TOPIC_CONNECTION}__topicEndpointUri"
 
 EVENT_TYPE_PREFIX = "CustomerInsights.InteractionType."
 

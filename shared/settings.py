@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from shared.scopes import parse_scopes
+
 
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names it."""
@@ -22,6 +24,8 @@ class Settings(BaseModel):
     arm_endpoint: str = Field("https://management.azure.com", alias="ARM_ENDPOINT")
     default_subscription_id: str | None = Field(None, alias="DEFAULT_SUBSCRIPTION_ID")
     default_resource_group: str | None = Field(None, alias="DEFAULT_RESOURCE_GROUP")
+    # Empty: any target (local development); Bicep sets the scopes the ARM role is assigned at.
+    write_scopes: tuple[str, ...] = Field((), alias="WRITE_SCOPES")
     operation_deadline_seconds: int = Field(
         7200, alias="OPERATION_DEADLINE_SECONDS", ge=60, le=7 * 24 * 3600
     )
@@ -49,6 +53,11 @@ class Settings(BaseModel):
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             raise ValueError("must be an origin without a path, query or fragment")
         return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("write_scopes", mode="before")
+    @classmethod
+    def _scope_list(cls, value: object) -> object:
+        return parse_scopes(value) if isinstance(value, str) else value
 
     @field_validator("default_subscription_id", "default_resource_group", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from typing import Any
 import requests
 from azure.core.exceptions import (
     AzureError,
+    ClientAuthenticationError,
     HttpResponseError,
     ResourceExistsError,
     ServiceRequestError,
@@ -192,8 +193,43 @@ class _MessageProbe:
         return self._gone
 
 
+def topic_auth_headers(settings: dict[str, str], topic_key: str | None) -> dict[str, str]:
+    """`aeg-sas-key` for a topic with local auth, else an Entra ID token from azure-identity.
+
+    With the local stack's settings (IDENTITY_ENDPOINT) the token comes from the identity
+    emulator, as the app's does; elsewhere from the developer's sign-in (`az login`, `azd`).
+    """
+    if topic_key:
+        return {"aeg-sas-key": topic_key}
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    from devhost.identity import EVENT_GRID_SCOPE, identity_environment
+
+    try:
+        if settings.get("IDENTITY_ENDPOINT") and settings.get("IDENTITY_HEADER"):
+            # The sync credential (MSAL underneath) reads the environment when asked for a
+            # token, so the settings stay in it until the token is here.
+            with (
+                identity_environment(settings),
+                ManagedIdentityCredential(client_id=settings.get("AZURE_CLIENT_ID")) as credential,
+            ):
+                token = credential.get_token(EVENT_GRID_SCOPE).token
+        else:
+            with DefaultAzureCredential(exclude_interactive_browser_credential=True) as default:
+                token = default.get_token(EVENT_GRID_SCOPE).token
+    except ClientAuthenticationError as error:
+        raise UsageError(
+            f"no token for Event Grid ({error.message}): sign in (`az login`) or pass --topic-key"
+        ) from None
+    return {"Authorization": f"Bearer {token}"}
+
+
 def send_eventgrid(
-    submission: Submission, *, topic_endpoint: str, topic_key: str, local: LocalTopic | None
+    submission: Submission,
+    *,
+    topic_endpoint: str,
+    auth_headers: dict[str, str],
+    local: LocalTopic | None,
 ) -> Sent:
     """Publish one ProvisioningRequested event whose data is the envelope."""
     target = submission.request.target
@@ -209,7 +245,7 @@ def send_eventgrid(
         response = requests.post(
             topic_endpoint,
             data=json.dumps([event]),
-            headers={"aeg-sas-key": topic_key, "Content-Type": "application/json"},
+            headers={**auth_headers, "Content-Type": "application/json"},
             timeout=_HTTP_TIMEOUT_SECONDS,
         )
     except requests.ConnectionError:
@@ -220,8 +256,8 @@ def send_eventgrid(
         raise ToolError(f"cannot publish to {topic_endpoint}: {error}") from None
     if response.status_code == 401:
         raise UsageError(
-            "the topic refused the key: check EVENTGRID_TOPIC_KEY or --topic-key "
-            f"({_topic_error(response)})"
+            "the topic refused the credential: sign in with an identity that holds "
+            f"EventGrid Data Sender on it, or pass --topic-key ({_topic_error(response)})"
         )
     if response.status_code != 200:
         raise ToolError(f"the topic answered {response.status_code}: {_topic_error(response)}")

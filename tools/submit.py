@@ -27,11 +27,11 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shared.names import ROUTE_PREFIX, SETTING_TOPIC_ENDPOINT, SETTING_TOPIC_KEY, STORAGE_CONNECTION
+from shared.names import ROUTE_PREFIX, SETTING_TOPIC_ENDPOINT, STORAGE_CONNECTION
 from shared.operation import OperationStatus
 from tools.console import EXIT_FAILED, EXIT_OK, Progress, ToolError, UsageError
 from tools.follow import Follower
-from tools.intakes import Sent, send_eventgrid, send_http, send_queue
+from tools.intakes import Sent, send_eventgrid, send_http, send_queue, topic_auth_headers
 from tools.local_topic import LocalTopic, find_local_topic
 from tools.request_file import Submission, read_settings, read_submission
 
@@ -74,7 +74,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--connection-string", help=f"storage for --via queue ({STORAGE_CONNECTION})"
     )
     parser.add_argument("--topic-endpoint", help=f"topic URL ({SETTING_TOPIC_ENDPOINT})")
-    parser.add_argument("--topic-key", help=f"topic key ({SETTING_TOPIC_KEY})")
+    parser.add_argument(
+        "--topic-key", help="topic key, for a topic with local auth (default: an Entra ID token)"
+    )
     args = parser.parse_args(argv)
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
@@ -208,13 +210,13 @@ def _send(
             )
         return send_queue(submission, connection_string=connection, resources=resources)
     endpoint = args.topic_endpoint or settings.get(SETTING_TOPIC_ENDPOINT)
-    topic_key = args.topic_key or settings.get(SETTING_TOPIC_KEY)
-    if not endpoint or not topic_key:
+    if not endpoint:
         raise UsageError(
-            f"--via eventgrid needs the topic: --topic-endpoint and --topic-key, "
-            f"or {SETTING_TOPIC_ENDPOINT} and {SETTING_TOPIC_KEY} in the settings file"
+            f"--via eventgrid needs the topic: --topic-endpoint, "
+            f"or {SETTING_TOPIC_ENDPOINT} in the settings file"
         )
-    return send_eventgrid(submission, topic_endpoint=endpoint, topic_key=topic_key, local=local)
+    headers = topic_auth_headers(settings, args.topic_key)
+    return send_eventgrid(submission, topic_endpoint=endpoint, auth_headers=headers, local=local)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Who may publish: the topic key in `aeg-sas-key`, or a bearer token for Event Grid."""
+"""Who may publish: a bearer token for Event Grid, or the topic key while local auth is on.
+
+A topic with `disableLocalAuth: true` refuses `aeg-sas-key` and takes only Entra ID tokens
+(https://learn.microsoft.com/azure/event-grid/authenticate-with-access-keys-shared-access-signatures#disable-key-and-shared-access-signature-authentication).
+"""
 
 from __future__ import annotations
 
@@ -16,13 +20,22 @@ EVENT_GRID_AUDIENCES: Final = frozenset(
 
 
 def authorize(
-    headers: Mapping[str, str], *, topic_key: str, signer: TokenSigner | None
+    headers: Mapping[str, str],
+    *,
+    topic_key: str,
+    signer: TokenSigner | None,
+    local_auth: bool = True,
 ) -> Rejection | None:
     """None when the request may publish, else the 401 to answer.
 
     `headers` must have lower-cased names. A key, when present, decides on its own.
     """
     key = headers.get("aeg-sas-key")
+    if key is not None and not local_auth:
+        return unauthorized(
+            "Local auth is disabled on this topic: send an Entra ID bearer token "
+            "(audience https://eventgrid.azure.net) in Authorization, not aeg-sas-key."
+        )
     if key is not None:
         if hmac.compare_digest(key.encode(), topic_key.encode()):
             return None
@@ -30,7 +43,8 @@ def authorize(
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return unauthorized(
-            "Send the topic key in the aeg-sas-key header or a bearer token in Authorization."
+            "Send a bearer token in Authorization"
+            + (" or the topic key in the aeg-sas-key header." if local_auth else ".")
         )
     if signer is None:
         return unauthorized("This emulator was started without a token signer.")

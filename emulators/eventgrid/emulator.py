@@ -49,8 +49,11 @@ class EventGridEmulator:
         signer: TokenSigner | None,
         port: int = 0,
         topic_key: str = DEFAULT_TOPIC_KEY,
+        local_auth: bool = True,
     ) -> None:
         self.topic_key = topic_key
+        # False is the deployed topics' `disableLocalAuth: true`: bearer tokens only.
+        self.local_auth = local_auth
         self.signer = signer
         self._store = EventStore()
         self._faults: FaultPlan[FaultRule] = FaultPlan()
@@ -68,7 +71,7 @@ class EventGridEmulator:
 
     @property
     def topic_endpoint(self) -> str:
-        """The full topic URL to configure as EVENTGRID_TOPIC_ENDPOINT."""
+        """The full topic URL to configure as `COMPLETION_TOPIC__topicEndpointUri`."""
         return f"{self.url}{TOPIC_PATH}"
 
     def start(self) -> str:
@@ -104,7 +107,12 @@ class EventGridEmulator:
         return self._publish(request)
 
     def _publish(self, request: Request) -> Response:
-        refusal = authorize(request.headers, topic_key=self.topic_key, signer=self.signer)
+        refusal = authorize(
+            request.headers,
+            topic_key=self.topic_key,
+            signer=self.signer,
+            local_auth=self.local_auth,
+        )
         if refusal is not None:
             return refusal.response()
         fault = self._faults.take(lambda rule: rule.applies_to_method(request.method))

@@ -12,8 +12,7 @@ from shared.names import (
     ACTIVITY_POLL,
     ACTIVITY_PUBLISH,
     ACTIVITY_SUBMIT,
-    SETTING_TOPIC_ENDPOINT,
-    SETTING_TOPIC_KEY,
+    COMPLETION_TOPIC_CONNECTION,
 )
 
 bp = df.Blueprint()
@@ -46,8 +45,7 @@ def poll_operation(call: JsonObject) -> dict[str, Any]:
 @bp.activity_trigger(input_name="event")
 @bp.event_grid_output(
     arg_name="completion",
-    topic_endpoint_uri=SETTING_TOPIC_ENDPOINT,
-    topic_key_setting=SETTING_TOPIC_KEY,
+    connection=COMPLETION_TOPIC_CONNECTION,
 )
 def publish_completion(event: JsonObject, completion: func.Out[func.EventGridOutputEvent]) -> None:
     """Hand the completion event to the Event Grid output binding, which publishes it."""

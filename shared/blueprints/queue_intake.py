@@ -8,11 +8,10 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.names import (
+    COMPLETION_TOPIC_CONNECTION,
     QUEUE_INTAKE,
     REJECTED_QUEUE,
     REQUEST_QUEUE,
-    SETTING_TOPIC_ENDPOINT,
-    SETTING_TOPIC_KEY,
     STORAGE_CONNECTION,
 )
 
@@ -24,8 +23,7 @@ bp = df.Blueprint()
 @bp.queue_output(arg_name="rejected", queue_name=REJECTED_QUEUE, connection=STORAGE_CONNECTION)
 @bp.event_grid_output(
     arg_name="completion",
-    topic_endpoint_uri=SETTING_TOPIC_ENDPOINT,
-    topic_key_setting=SETTING_TOPIC_KEY,
+    connection=COMPLETION_TOPIC_CONNECTION,
 )
 @bp.durable_client_input(client_name="client")
 async def queue_intake(

@@ -27,7 +27,8 @@ from devhost.keys import (
     MASTER_KEY_SETTING,
 )
 from emulators.testing import EmulatorStack
-from shared.names import EVENTGRID_INTAKE
+from shared.events import rejection_event_id
+from shared.names import EVENT_TYPE_PREFIX, EVENTGRID_INTAKE, REJECTED_QUEUE, REQUEST_QUEUE
 from tests.devhost.support import REPO_ROOT, DevhostProcess, free_port, wait_until
 from tests.examples import RESOURCE_GROUP, SUBSCRIPTION, envelope
 
@@ -38,11 +39,11 @@ MASTER_KEY = "e2e-master-key"
 EVENTGRID_KEY = "e2e-eventgrid-key"
 DURABLETASK_KEY = "e2e-durabletask-key"
 
-REQUEST_QUEUE = "interaction-requests"
-REJECTED_QUEUE = "interaction-requests-rejected"
-POISON_QUEUE = "interaction-requests-poison"
+# The queue and event names are the app's own (shared/names.py); only the poison queue's name is
+# the platform's rule (docs/contracts/functions-io.md §4).
+POISON_QUEUE = f"{REQUEST_QUEUE}-poison"
 
-EVENT_PREFIX = "CustomerInsights.InteractionType."
+EVENT_PREFIX = EVENT_TYPE_PREFIX
 REQUESTED = EVENT_PREFIX + "ProvisioningRequested"
 SUCCEEDED = EVENT_PREFIX + "ProvisioningSucceeded"
 FAILED = EVENT_PREFIX + "ProvisioningFailed"
@@ -77,12 +78,17 @@ def make_app_copy(destination: Path) -> Path:
     return destination
 
 
+WRITE_SCOPE = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
+
+
 def write_settings(path: Path, stack: EmulatorStack) -> Path:
     """A local.settings.json whose Values point the app at this stack."""
     values = {
         **stack.settings(),
         "DEFAULT_SUBSCRIPTION_ID": SUBSCRIPTION,
         "DEFAULT_RESOURCE_GROUP": RESOURCE_GROUP,
+        # As deployed: the app writes only where its ARM role is (tests/e2e/test_scopes.py).
+        "WRITE_SCOPES": WRITE_SCOPE,
         "POLL_MIN_INTERVAL_SECONDS": "1",
         "POLL_DEFAULT_INTERVAL_SECONDS": "1",
         FUNCTION_KEY_SETTING: FUNCTION_KEY,
@@ -234,6 +240,15 @@ class Stack:
         """Put `text` on the request queue, base64-encoded; the message id."""
         return str(self.queue(REQUEST_QUEUE).send_message(text).id)
 
+    def dead_letter(self, message_id: str) -> dict[str, Any]:
+        """The dead-letter record of queue message `message_id`, once it is there."""
+
+        def found() -> dict[str, Any] | None:
+            records = [json.loads(text) for text in self.peek(REJECTED_QUEUE)]
+            return next((r for r in records if r.get("messageId") == message_id), None)
+
+        return self.wait(found, what=f"message {message_id} on {REJECTED_QUEUE}")
+
     def peek(self, name: str) -> list[str]:
         """The decoded text of every message visible on queue `name` (none if it is missing)."""
         from azure.core.exceptions import ResourceNotFoundError
@@ -284,6 +299,16 @@ class Stack:
         events: list[dict[str, Any]] = answer.json()["events"]
         return events
 
+    def rejection_event(self, message_id: str, text: str) -> dict[str, Any]:
+        """The one Rejected event for queue message `message_id` with content `text`."""
+        event_id = rejection_event_id("queue", message_id, text)
+
+        def found() -> list[dict[str, Any]]:
+            return [e for e in self.events(eventType=REJECTED) if e["id"] == event_id]
+
+        (event,) = self.wait(found, what=f"the rejection event of {message_id}")
+        return event
+
     def events_for(self, operation_id: str) -> list[dict[str, Any]]:
         """Events the app published about `operation_id`."""
         return [
@@ -305,10 +330,15 @@ class Stack:
         answer = requests.post(
             self.emulators.eventgrid.topic_endpoint,
             json=[event],
-            headers={"aeg-sas-key": self.emulators.eventgrid.topic_key},
+            headers={"Authorization": f"Bearer {self._publisher_token()}"},
             timeout=5,
         )
         assert answer.status_code == 200, answer.text
+
+    def _publisher_token(self) -> str:
+        # The stack's topic takes tokens only (local auth disabled); a publisher's token comes
+        # from the same signer the identity emulator uses.
+        return self.emulators.signer.issue("https://eventgrid.azure.net").token
 
     def deliveries(self) -> list[dict[str, Any]]:
         answer = requests.get(f"{self.emulators.eventgrid.url}/_emulator/deliveries", timeout=5)

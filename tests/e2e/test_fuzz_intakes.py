@@ -23,11 +23,12 @@ from azure.core.exceptions import ResourceNotFoundError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.names import REJECTED_QUEUE, REQUEST_QUEUE
 from shared.operation import is_operation_id, operation_id_for
 from shared.problems import InvalidRequest
 from shared.validation import parse_envelope
 from tests.e2e.fuzzing import FuzzCounts, fuzz_run, raw_request
-from tests.e2e.harness import FUNCTION_KEY, REJECTED_QUEUE, REQUEST_QUEUE, REQUESTED, Stack
+from tests.e2e.harness import FUNCTION_KEY, REQUESTED, Stack
 from tests.examples import EXAMPLE, RESOURCE_GROUP, SUBSCRIPTION
 
 # An error body larger than this is a finding 3 regression (20,000 problems once made 5.5 MB).

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import REQUEST_QUEUE, SUCCEEDED, Stack, host_log_lines
+from shared.names import REQUEST_QUEUE
+from tests.e2e.harness import SUCCEEDED, Stack, host_log_lines
 from tests.examples import envelope, operation_id_of
 
 
@@ -39,6 +40,11 @@ def test_http_intake_ends_succeeded_with_one_put_and_one_event(stack: Stack) -> 
     assert accepted["operationId"] == operation_id_of(body)
     assert response.headers["Location"].endswith(f"/api/operations/{accepted['operationId']}")
     _assert_succeeded_once(stack, hub, accepted["operationId"], "http")
+    # The topic takes tokens only (local auth disabled), so the event above came with one: the
+    # host's identity-based output asked the identity endpoint for Event Grid's audience.
+    assert stack.emulators.eventgrid.local_auth is False
+    audiences = {e["query"].get("resource") for e in stack.emulators.identity.journal.entries()}
+    assert "https://eventgrid.azure.net" in audiences, stack.explain(f"token asks: {audiences}")
 
 
 @pytest.mark.e2e

@@ -10,35 +10,16 @@ from typing import Any
 import pytest
 
 from shared.events import rejection_event_id
+from shared.names import REQUEST_QUEUE
 from tests.e2e.harness import (
     CANCELED,
     MAX_DEQUEUE_COUNT,
     POISON_QUEUE,
     REJECTED,
-    REJECTED_QUEUE,
-    REQUEST_QUEUE,
     Stack,
     host_log_lines,
 )
 from tests.examples import envelope, operation_id_of
-
-
-def _dead_letter(stack: Stack, message_id: str) -> dict[str, Any]:
-    def found() -> dict[str, Any] | None:
-        records = [json.loads(text) for text in stack.peek(REJECTED_QUEUE)]
-        return next((r for r in records if r.get("messageId") == message_id), None)
-
-    return stack.wait(found, what=f"message {message_id} on {REJECTED_QUEUE}")
-
-
-def _rejection_event(stack: Stack, message_id: str, text: str) -> dict[str, Any]:
-    event_id = rejection_event_id("queue", message_id, text)
-
-    def found() -> list[dict[str, Any]]:
-        return [e for e in stack.events(eventType=REJECTED) if e["id"] == event_id]
-
-    (event,) = stack.wait(found, what=f"the rejection event of {message_id}")
-    return event
 
 
 @pytest.mark.e2e
@@ -49,12 +30,12 @@ def test_invalid_json_message_is_dead_lettered_with_reasons_and_announced(stack:
 
     message_id = stack.send(text)
 
-    record = _dead_letter(stack, message_id)
+    record = stack.dead_letter(message_id)
     assert record["source"] == "queue"
     assert record["message"] == text
     assert record["reasons"], stack.explain(f"record: {record}")
     assert all(reason["message"] for reason in record["reasons"])
-    event = _rejection_event(stack, message_id, text)
+    event = stack.rejection_event(message_id, text)
     assert event["subject"] == "interactions/rejected"
     assert event["data"]["outcome"] == "Rejected"
     assert event["data"]["problems"] == record["reasons"]
@@ -77,12 +58,12 @@ def test_invalid_definition_is_dead_lettered_with_its_paths_and_never_reaches_ar
 
     message_id = stack.send(text)
 
-    record = _dead_letter(stack, message_id)
+    record = stack.dead_letter(message_id)
     assert record["message"] == text
     paths = [reason["path"] for reason in record["reasons"]]
     assert "$.definition.fields[0].fieldType" in paths, stack.explain(f"reasons: {record}")
     assert "$.definition.fields[1].maxLength" in paths, stack.explain(f"reasons: {record}")
-    event = _rejection_event(stack, message_id, text)
+    event = stack.rejection_event(message_id, text)
     assert event["subject"] == f"hubs/{hub}/interactions/WebVisit"
     assert event["data"]["hub"] == hub
     assert event["data"]["requestId"] == body["requestId"]
@@ -150,12 +131,12 @@ def test_invalid_message_whose_record_exceeds_64_kib_is_dead_lettered_once(stack
 
     message_id = stack.send(text)
 
-    record = _dead_letter(stack, message_id)
+    record = stack.dead_letter(message_id)
     assert record["messageBytes"] == len(text)
     assert record["messageSha256"] == hashlib.sha256(text.encode()).hexdigest()
     assert text.startswith(record["message"])
     assert record["reasons"], stack.explain(f"record: {record}")
-    event = _rejection_event(stack, message_id, text)
+    event = stack.rejection_event(message_id, text)
     assert event["data"]["problems"] == record["reasons"]
     stack.wait(lambda: stack.queue_length(REQUEST_QUEUE) == 0, what="the request queue to drain")
     assert text not in stack.peek(POISON_QUEUE)
@@ -173,7 +154,7 @@ def test_invalid_200_kb_event_is_dead_lettered_and_acknowledged_once(
 
     stack.publish_intake(data, event_id=event_id)
 
-    record = _dead_letter(stack, event_id)
+    record = stack.dead_letter(event_id)
     assert record["source"] == "eventgrid"
     assert record["messageBytes"] == len(json.dumps(data))
     ours = stack.wait(

@@ -242,7 +242,7 @@ class TestAuthorize:
     @pytest.mark.parametrize(
         ("headers", "reason"),
         [
-            pytest.param({}, "aeg-sas-key header or a bearer token", id="nothing"),
+            pytest.param({}, "bearer token in Authorization or the topic key", id="nothing"),
             pytest.param({"aeg-sas-key": "wrong"}, "does not match", id="wrong-key"),
             pytest.param({"authorization": "Bearer "}, "bearer token", id="empty-bearer"),
             pytest.param({"authorization": "Basic abc"}, "bearer token", id="basic"),
@@ -276,6 +276,23 @@ class TestAuthorize:
         assert rejection is not None
         assert rejection.status == 401
         assert reason in rejection.message
+
+    def test_key_is_refused_when_local_auth_is_disabled(self):
+        """With local auth off (disableLocalAuth), even the right key gets a 401."""
+        rejection = authorize(
+            {"aeg-sas-key": "k"}, topic_key="k", signer=self.signer, local_auth=False
+        )
+
+        assert rejection is not None
+        assert rejection.status == 401
+        assert "Local auth is disabled" in rejection.message
+
+    def test_token_is_accepted_when_local_auth_is_disabled(self):
+        """With local auth off, an Event Grid token still publishes."""
+        token = self.signer.issue("https://eventgrid.azure.net").token
+        headers = {"authorization": f"Bearer {token}"}
+
+        assert authorize(headers, topic_key="k", signer=self.signer, local_auth=False) is None
 
     def test_bearer_token_is_refused_without_a_signer(self):
         """An emulator started without a signer cannot check tokens, so it refuses them."""

@@ -41,8 +41,8 @@ SETTING_NAMES = {
     "ARM_ENDPOINT",
     "IDENTITY_ENDPOINT",
     "IDENTITY_HEADER",
-    "EVENTGRID_TOPIC_ENDPOINT",
-    "EVENTGRID_TOPIC_KEY",
+    "COMPLETION_TOPIC__topicEndpointUri",
+    "COMPLETION_TOPIC__credential",
 }
 
 
@@ -158,7 +158,7 @@ class TestLauncher:
         assert set(settings) == SETTING_NAMES
         origins = [
             _origin(settings[name])
-            for name in ("ARM_ENDPOINT", "IDENTITY_ENDPOINT", "EVENTGRID_TOPIC_ENDPOINT")
+            for name in ("ARM_ENDPOINT", "IDENTITY_ENDPOINT", "COMPLETION_TOPIC__topicEndpointUri")
         ]
         for origin in origins:
             health = requests.get(f"{origin}/_emulator/health", timeout=5)
@@ -183,7 +183,7 @@ class TestLauncher:
         code, stderr = launcher.stop(signal.SIGTERM)
 
         assert settings["AzureWebJobsStorage"] == "UseDevelopmentStorage=true"
-        assert settings["EVENTGRID_TOPIC_KEY"] == "local-topic-key"
+        assert settings["COMPLETION_TOPIC__credential"] == "managedidentity"
         assert settings["IDENTITY_HEADER"] == "local-identity-header"
         assert code == 0, stderr
 
@@ -249,13 +249,20 @@ class TestEmulatorStack:
             token = ManagedIdentityCredential().get_token("https://eventgrid.azure.net/.default")
 
             response = requests.post(
-                settings["EVENTGRID_TOPIC_ENDPOINT"],
+                settings["COMPLETION_TOPIC__topicEndpointUri"],
                 json=[EVENT],
                 headers={"Authorization": f"Bearer {token.token}"},
                 timeout=5,
             )
+            keyed = requests.post(
+                settings["COMPLETION_TOPIC__topicEndpointUri"],
+                json=[EVENT],
+                headers={"aeg-sas-key": stack.eventgrid.topic_key},
+                timeout=5,
+            )
 
             assert response.status_code == 200
+            assert keyed.status_code == 401, "the stack's topic has local auth disabled"
             assert settings["AzureWebJobsStorage"] == "UseDevelopmentStorage=true"
             assert settings["ARM_ENDPOINT"] == stack.arm.url
 

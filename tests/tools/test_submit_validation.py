@@ -116,7 +116,7 @@ def test_named_settings_file_must_exist(tmp_path, capsys):
     ("via", "names"),
     [
         pytest.param("queue", "AzureWebJobsStorage", id="queue"),
-        pytest.param("eventgrid", "EVENTGRID_TOPIC_ENDPOINT", id="eventgrid"),
+        pytest.param("eventgrid", "COMPLETION_TOPIC__topicEndpointUri", id="eventgrid"),
     ],
 )
 def test_path_without_its_connection_settings_exits_2(tmp_path, capsys, via, names):

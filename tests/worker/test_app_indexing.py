@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from devhost.rpc.worker import WorkerError
+from tests.app_functions import app_functions
 from tests.devhost.support import index_in_worker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -18,9 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def declared_functions() -> set[str]:
     """The names function_app.py declares, read from its decorators (nothing is called)."""
-    import function_app
-
-    return {f.get_function_name() for f in function_app.app.get_functions()}
+    return {f.get_function_name() for f in app_functions()}
 
 
 def test_the_worker_loads_every_function_of_the_app() -> None:
