@@ -22,6 +22,8 @@ from azure.storage.queue.aio import QueueClient
 
 from devhost.bindings import TriggerInput
 from devhost.durable import DurableEngine, VirtualClock, WallClock
+from devhost.durable.client_binding import client_binding_json
+from devhost.durable.http_api import build_routes
 from devhost.durable_wiring import DurableFunctions, StateDirInUse, build_engine, open_store
 from devhost.http_server import create_web_app
 from devhost.indexing import FunctionIndex, index_metadata
@@ -224,7 +226,7 @@ class Host:
             task_hub=config.hub_name,
             max_concurrent_activities=config.max_concurrent_activities,
         )
-        client_json = engine.client_binding_json(self._url, keys=keys)
+        client_json = client_binding_json(self._url, engine.task_hub, keys.durabletask_extension)
         outputs = OutputSender(
             settings=environment,
             queues=queues,
@@ -248,7 +250,7 @@ class Host:
             route_prefix=config.route_prefix,
             keys=keys,
             invoke=self.invoke,
-            extra_routes=engine.http_app_routes(keys=keys),
+            extra_routes=build_routes(engine, keys=keys),
             background_errors=self._background_errors,
         )
         self._runner = web.AppRunner(app, access_log=None)

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from devhost.durable import client_binding, history
+from devhost.durable import history
 from devhost.durable.clocks import Clock, WallClock
 from devhost.durable.episode import (
     Completed,
@@ -62,9 +62,7 @@ from devhost.durable.status import status_payload
 from devhost.durable.store import SqliteStore
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
-    from devhost.keys import HostKeys
+    pass
 
 _LOG = logging.getLogger(__name__)
 
@@ -279,16 +277,6 @@ class DurableEngine:
             if status is not None and status["runtimeStatus"] not in ACTIVE_STATUSES:
                 return status
             await changed.wait()
-
-    def client_binding_json(self, origin: str, *, keys: HostKeys) -> str:
-        """The `starter` JSON for a `durable_client_input` parameter of a host at `origin`."""
-        return client_binding.client_binding_json(origin, self.task_hub, keys.durabletask_extension)
-
-    def http_app_routes(self, *, keys: HostKeys) -> list[web.RouteDef]:
-        """aiohttp routes of the durable HTTP API (RPC and public webhook paths)."""
-        from devhost.durable.http_api import build_routes
-
-        return build_routes(self, keys=keys)
 
     # Scheduling
 

@@ -20,7 +20,8 @@ from azure.durable_functions import DurableOrchestrationClient, OrchestrationRun
 from azure.durable_functions.models.utils import http_utils
 
 from devhost.durable import DurableEngine
-from devhost.durable.http_api import Handler
+from devhost.durable.client_binding import client_binding_json
+from devhost.durable.http_api import Handler, build_routes
 from devhost.keys import HostKeys
 from tests.durable.conftest import EngineFactory
 from tests.durable.harness import START
@@ -84,7 +85,7 @@ def _serve(
     loop: asyncio.AbstractEventLoop, engine: DurableEngine, middlewares: list[Middleware]
 ) -> tuple[web.AppRunner, str]:
     app = web.Application(middlewares=middlewares)
-    app.add_routes(engine.http_app_routes(keys=KEYS))
+    app.add_routes(build_routes(engine, keys=KEYS))
     runner = web.AppRunner(app)
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -97,7 +98,9 @@ def api(loop: asyncio.AbstractEventLoop, make_engine: EngineFactory) -> Iterator
     """An engine on a VirtualClock behind an aiohttp server on a free loopback port."""
     engine, _ = make_engine()
     runner, origin = _serve(loop, engine, [])
-    client = DurableOrchestrationClient(engine.client_binding_json(origin, keys=KEYS))
+    client = DurableOrchestrationClient(
+        client_binding_json(origin, engine.task_hub, KEYS.durabletask_extension)
+    )
     session = loop.run_until_complete(_new_session())
     yield Api(loop, engine, origin, client, session)
     loop.run_until_complete(session.close())
