@@ -16,9 +16,9 @@ from typing import Any
 import requests
 from azure.core.exceptions import AzureError
 
-from shared.arm_reply import ArmReply, redact_url
+from shared.arm_reply import ArmReply
 from shared.credentials import bearer_token
-from shared.lro import is_trusted_url
+from shared.endpoints import is_trusted_url, redact_url
 from shared.names import APP_NAME, APP_VERSION
 from shared.operation import ArmCall
 from shared.settings import get_settings

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import (
     BaseModel,
@@ -20,6 +19,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from shared.endpoints import redact_url
 
 # Headers the polling decisions or the status view need; everything else is dropped.
 KEPT_HEADERS: Final = frozenset(
@@ -177,21 +178,6 @@ def keep_headers(headers: Mapping[str, str]) -> dict[str, str]:
         for name, value in headers.items()
         if name.lower() in KEPT_HEADERS
     }
-
-
-def redact_url(url: str) -> str:
-    """The URL without user info, fragment, or any query parameter other than api-version."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc = f"{netloc}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k.lower() == "api-version"])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def _parse_body(body_bytes: bytes) -> tuple[JsonValue, str | None]:

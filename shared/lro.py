@@ -46,11 +46,12 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, Literal, NamedTuple
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from shared.arm_reply import ArmError, ArmReply
+from shared.endpoints import arm_origin, describe_origin, is_trusted_url
 from shared.names import API_VERSION
 
 # RPC Addendum "Retrying REST Calls": retry 408, 5xx and socket errors; 429 is ARM throttling.
@@ -63,7 +64,6 @@ MAX_BACKOFF_EXPONENT: Final = 30
 MAX_RETRY_AFTER_DIGITS: Final = 9
 _NUMBER = re.compile(r"([0-9]+)(?:\.[0-9]+)?")
 _COUNT = re.compile(r"[0-9]{1,9}")
-_DEFAULT_PORTS: Final = MappingProxyType({"https": 443, "http": 80})
 
 # Error codes this module produces itself (ARM's own codes pass through unchanged).
 UNTRUSTED_POLL_URL: Final = "UntrustedPollUrl"
@@ -239,7 +239,10 @@ def start(
     policy: PollingPolicy,
 ) -> LroState:
     """The state before the PUT; the deadline is `now` (orchestration time) plus `time_limit`."""
-    endpoint = _origin(arm_endpoint)
+    try:
+        endpoint = arm_origin(arm_endpoint)
+    except ValueError as error:
+        raise ValueError(f"arm_endpoint {error}: {arm_endpoint!r}") from None
     if not resource_path.startswith("/") or any(c in resource_path for c in "?# \t\r\n"):
         raise ValueError(
             f"resource_path must be an absolute path without a query: {resource_path!r}"
@@ -305,12 +308,6 @@ def canceled(state: LroState) -> Finish:
             "ARM may still complete the change (interaction types cannot be deleted).",
         ),
     )
-
-
-def is_trusted_url(url: str, arm_endpoint: str) -> bool:
-    """True when `url` has the ARM endpoint's scheme, host and port: the only place a token goes."""
-    target = _origin_parts(url)
-    return target is not None and target == _origin_parts(arm_endpoint)
 
 
 def requested_wait(reply: ArmReply, now: datetime) -> timedelta | None:
@@ -590,7 +587,7 @@ def _http_date(value: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-# Poll URLs and the endpoint.
+# Poll URLs.
 
 
 def _poll_request(
@@ -606,7 +603,7 @@ def _poll_request(
         return ArmRequest(method="GET", url=url, kind=kind)
     error = ArmError(
         code=UNTRUSTED_POLL_URL,
-        message=f"ARM's {header} header points at {_describe_origin(url)}, which is not the "
+        message=f"ARM's {header} header points at {describe_origin(url)}, which is not the "
         f"configured ARM endpoint {state.arm_endpoint}; it was not requested.",
     )
     return _finish(state, Outcome.FAILED, error)
@@ -614,41 +611,6 @@ def _poll_request(
 
 def _get_resource(state: LroState) -> ArmRequest:
     return ArmRequest(method="GET", url=state.resource_url, kind=RequestKind.GET_RESOURCE)
-
-
-def _origin_parts(url: str) -> tuple[str, str, int] | None:
-    if any(ch.isspace() or not ch.isprintable() for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    if parts.username is not None or parts.password is not None:
-        return None
-    return scheme, parts.hostname, port if port is not None else _DEFAULT_PORTS[scheme]
-
-
-def _describe_origin(url: str) -> str:
-    # Scheme, host and port only: query strings of poll URLs can carry signatures.
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return "an unparseable URL"
-    if not host:
-        return "a URL without a host"
-    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
-
-
-def _origin(arm_endpoint: str) -> str:
-    parts = urlsplit(arm_endpoint.strip())
-    if _origin_parts(arm_endpoint.strip()) is None or parts.path not in ("", "/") or parts.query:
-        raise ValueError(f"arm_endpoint must be an http(s) origin: {arm_endpoint!r}")
-    return f"{parts.scheme.lower()}://{parts.netloc}"
 
 
 # Building results.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from shared.endpoints import arm_origin
 from shared.scopes import parse_scopes
 
 
@@ -39,20 +39,7 @@ class Settings(BaseModel):
     @field_validator("arm_endpoint")
     @classmethod
     def _origin_only(cls, value: str) -> str:
-        # The endpoint is compared with poll URLs by scheme, host and port, so it must be
-        # an origin: a path or query here would make that comparison meaningless.
-        parts = urlsplit(value.strip())
-        try:
-            parts.port  # noqa: B018 - raises ValueError for a malformed or out-of-range port
-        except ValueError:
-            raise ValueError("has an invalid port") from None
-        if parts.username is not None or parts.password is not None:
-            raise ValueError("must not carry a user name or password")
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError("must be an absolute http(s) URL such as https://management.azure.com")
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise ValueError("must be an origin without a path, query or fragment")
-        return f"{parts.scheme}://{parts.netloc}"
+        return arm_origin(value)
 
     @field_validator("write_scopes", mode="before")
     @classmethod

@@ -1090,31 +1090,6 @@ class TestPollUrlTrust:
         assert run.calls == [PUT, LOC]
         assert run.requests[1].url == LOCATION
 
-    @pytest.mark.parametrize(
-        ("url", "trusted"),
-        [
-            pytest.param(LOCATION, True, id="same-origin"),
-            pytest.param("https://MANAGEMENT.azure.com:443/x", True, id="case-and-default-port"),
-            pytest.param("https://management.azure.com.evil.example/x", False, id="suffix-host"),
-            pytest.param("https://management.azure.com:444/x", False, id="other-port"),
-            pytest.param("http://management.azure.com/x", False, id="other-scheme"),
-            pytest.param("https://u:p@management.azure.com/x", False, id="userinfo"),
-            pytest.param("ftp://management.azure.com/x", False, id="ftp"),
-            pytest.param("/relative/path", False, id="relative"),
-            pytest.param("https://management.azure.com:99999/x", False, id="bad-port"),
-            pytest.param("https://management.azure.com/x y", False, id="whitespace"),
-            pytest.param("https://management.azure.com/\x00", False, id="control-character"),
-            pytest.param("not a url", False, id="garbage"),
-        ],
-    )
-    def test_is_trusted_url_compares_scheme_host_and_port(self, url: str, trusted: bool) -> None:
-        """Only URLs with the endpoint's exact scheme, host and port are trusted."""
-        assert lro.is_trusted_url(url, ARM) is trusted
-
-    def test_nothing_is_trusted_against_a_garbage_endpoint(self) -> None:
-        """A malformed endpoint trusts no URL, not even an equally malformed one."""
-        assert lro.is_trusted_url("not a url", "not a url") is False
-
 
 class TestDeadline:
     def test_wait_is_shortened_and_a_running_reply_at_the_deadline_times_out(self) -> None:
