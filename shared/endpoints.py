@@ -42,22 +42,20 @@ def is_trusted_url(url: str, arm_endpoint: str) -> bool:
 
 def redact_url(url: str) -> str:
     """The URL without user info, fragment, or any query parameter other than api-version."""
-    try:
-        parts = urlsplit(url)
-        netloc = _netloc(parts)
-    except ValueError:
+    split = _split(url)
+    if split is None:
         return "<unparseable URL>"
+    parts, netloc = split
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k.lower() == "api-version"])
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def describe_origin(url: str) -> str:
     """Scheme, host and port only, for messages: query strings of poll URLs can carry signatures."""
-    try:
-        parts = urlsplit(url)
-        netloc = _netloc(parts)
-    except ValueError:
+    split = _split(url)
+    if split is None:
         return "an unparseable URL"
+    parts, netloc = split
     if not parts.hostname:
         return "a URL without a host"
     return f"{parts.scheme}://{netloc}"
@@ -79,12 +77,16 @@ def _origin_parts(url: str) -> tuple[str, str, int] | None:
     return scheme, parts.hostname, port if port is not None else _DEFAULT_PORTS[scheme]
 
 
-def _netloc(parts: SplitResult) -> str:
-    """Host (IPv6 in brackets) and explicit port, without user info; ValueError on a bad port."""
+def _split(url: str) -> tuple[SplitResult, str] | None:
+    """The URL's parts and its host (IPv6 in brackets) and port without user info; None if bad."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
     host = parts.hostname or ""
-    port = parts.port
     netloc = f"[{host}]" if ":" in host else host
-    return netloc if port is None else f"{netloc}:{port}"
+    return parts, netloc if port is None else f"{netloc}:{port}"
 
 
 def _unprintable(text: str) -> bool:
