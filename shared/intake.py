@@ -194,17 +194,14 @@ async def submit(
             source,
             request.target.resource_path,
         )
-        return Submission(view=_accepted(operation), started=True)
+        # Just started: the view of a Pending instance with no progress yet, built by the
+        # one mapping the status endpoint uses (OperationView.build).
+        view = OperationView.build(
+            runtime_status="Pending",
+            operation=operation,
+            custom_status=None,
+            output=None,
+            last_updated_at=None,
+        )
+        return Submission(view=view, started=True)
     raise RuntimeError(f"could not start or find operation {operation_id}")
-
-
-def _accepted(operation: OperationInput) -> OperationView:
-    return OperationView(
-        operation_id=operation.operation_id,
-        status=OperationStatus.ACCEPTED,
-        request_id=operation.request_id,
-        correlation_id=operation.correlation_id,
-        target=operation.target,
-        resource_id=operation.target.resource_path,
-        submitted_at=operation.submitted_at,
-    )

@@ -1,7 +1,7 @@
 """The Azure error envelope `{"error": {"code", "message", "target"?, "details"?}}`.
 
 ARM and Event Grid both answer errors in this shape; each emulator keeps its own factory of
-codes and messages and builds the body here.
+codes and messages, builds the body here and returns it as an `HttpError`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from emulators.common.tokens import TokenError, TokenSigner
-from emulators.eventgrid.errors import Rejection, unauthorized
+from emulators.eventgrid.errors import EventGridError, unauthorized
 
 # The audience azure-identity requests for the scope https://eventgrid.azure.net/.default.
 EVENT_GRID_AUDIENCES: Final = frozenset(
@@ -25,7 +25,7 @@ def authorize(
     topic_key: str,
     signer: TokenSigner | None,
     local_auth: bool = True,
-) -> Rejection | None:
+) -> EventGridError | None:
     """None when the request may publish, else the 401 to answer.
 
     `headers` must have lower-cased names. A key, when present, decides on its own.

@@ -25,7 +25,7 @@ from emulators.common.tokens import TokenSigner
 from emulators.eventgrid.auth import authorize
 from emulators.eventgrid.delivery import Deliverer
 from emulators.eventgrid.errors import (
-    Rejection,
+    EventGridError,
     injected_fault,
     invalid_control_request,
     method_not_allowed,
@@ -100,10 +100,10 @@ class EventGridEmulator:
             except NoRouteError as no_route:
                 if no_route.allowed:
                     allowed = ", ".join(sorted(no_route.allowed))
-                    return method_not_allowed(request.method, allowed).response()
-                return not_found(request.method, request.path).response()
+                    return method_not_allowed(request.method, allowed).response
+                return not_found(request.method, request.path).response
         if request.method != "POST":
-            return method_not_allowed(request.method, "POST").response()
+            return method_not_allowed(request.method, "POST").response
         return self._publish(request)
 
     def _publish(self, request: Request) -> Response:
@@ -114,14 +114,14 @@ class EventGridEmulator:
             local_auth=self.local_auth,
         )
         if refusal is not None:
-            return refusal.response()
+            return refusal.response
         fault = self._faults.take(lambda rule: rule.applies_to_method(request.method))
         injected = None if fault is None else apply_fault(fault, _fault_error)
         if injected is not None:
             return injected
         batch = parse_publish(request.header("content-type"), request.body)
-        if isinstance(batch, Rejection):
-            return batch.response()
+        if isinstance(batch, EventGridError):
+            return batch.response
         records = self._store.add(batch)
         with self._lock:
             subscribers = [sub for sub in self._subscriptions if sub.schema == batch.schema]
@@ -155,7 +155,7 @@ class EventGridEmulator:
         try:
             rule = parse_control_body(request, FaultRule)
         except ControlBodyError as error:
-            return invalid_control_request(str(error)).response()
+            return invalid_control_request(str(error)).response
         self._faults.add(rule)
         return json_response(200, rule.model_dump(mode="json", by_alias=True))
 
@@ -163,11 +163,11 @@ class EventGridEmulator:
         try:
             body = parse_control_body(request, SubscriptionRequest)
         except ControlBodyError as error:
-            return invalid_control_request(str(error)).response()
+            return invalid_control_request(str(error)).response
         subscription = Subscription.from_request(f"sub-{next(self._subscription_ids)}", body)
         failure = handshake(subscription)
         if failure is not None:
-            return failure.response()
+            return failure.response
         with self._lock:
             self._subscriptions.append(subscription)
         return json_response(201, subscription.as_json())
@@ -182,4 +182,4 @@ class EventGridEmulator:
 
 
 def _fault_error(status: int, code: str | None, message: str | None) -> Response:
-    return injected_fault(status, code, message).response()
+    return injected_fault(status, code, message).response

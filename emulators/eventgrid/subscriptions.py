@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from emulators.common.clock import iso_utc
-from emulators.eventgrid.errors import Rejection, handshake_failed
+from emulators.eventgrid.errors import EventGridError, handshake_failed
 from emulators.eventgrid.validation import CLOUD_EVENT_SCHEMA, EVENT_GRID_SCHEMA
 
 # What Event Grid stamps as `topic`; a real topic's ARM id has the same shape.
@@ -145,14 +145,14 @@ def validation_event(code: str, now: float) -> dict[str, Any]:
     }
 
 
-def handshake(subscription: Subscription) -> Rejection | None:
+def handshake(subscription: Subscription) -> EventGridError | None:
     """Run the schema's validation handshake against the webhook; None when it passes."""
     if subscription.schema == CLOUD_EVENT_SCHEMA:
         return _abuse_protection_handshake(subscription.endpoint)
     return _validation_event_handshake(subscription.endpoint)
 
 
-def _validation_event_handshake(endpoint: str) -> Rejection | None:
+def _validation_event_handshake(endpoint: str) -> EventGridError | None:
     code = secrets.token_hex(16)
     try:
         response = requests.post(
@@ -176,7 +176,7 @@ def _validation_event_handshake(endpoint: str) -> Rejection | None:
     return None
 
 
-def _abuse_protection_handshake(endpoint: str) -> Rejection | None:
+def _abuse_protection_handshake(endpoint: str) -> EventGridError | None:
     try:
         response = requests.options(
             endpoint,

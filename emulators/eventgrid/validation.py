@@ -15,7 +15,12 @@ from datetime import datetime
 from typing import Any, Final
 
 from emulators.common.messages import InvalidJsonBodyError, parse_json
-from emulators.eventgrid.errors import Rejection, bad_request, too_large, unsupported_media_type
+from emulators.eventgrid.errors import (
+    EventGridError,
+    bad_request,
+    too_large,
+    unsupported_media_type,
+)
 
 EVENT_GRID_SCHEMA: Final = "EventGridSchema"
 CLOUD_EVENT_SCHEMA: Final = "CloudEventSchemaV1_0"
@@ -56,7 +61,7 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def parse_publish(content_type: str | None, body: bytes) -> Batch | Rejection:
+def parse_publish(content_type: str | None, body: bytes) -> Batch | EventGridError:
     """Decide the schema from the content type, then parse and validate every event."""
     fmt = _FORMATS.get(media_type(content_type))
     if fmt is None:
@@ -69,7 +74,7 @@ def parse_publish(content_type: str | None, body: bytes) -> Batch | Rejection:
     except InvalidJsonBodyError as error:
         return bad_request([f"The request body is not valid JSON: {error}."])
     events = _as_event_list(payload, fmt)
-    if isinstance(events, Rejection):
+    if isinstance(events, EventGridError):
         return events
     check = check_event_grid_event if fmt.schema == EVENT_GRID_SCHEMA else check_cloud_event
     problems = [
@@ -82,7 +87,7 @@ def parse_publish(content_type: str | None, body: bytes) -> Batch | Rejection:
     return Batch(fmt.schema, events)
 
 
-def _as_event_list(payload: Any, fmt: _Format) -> list[dict[str, Any]] | Rejection:
+def _as_event_list(payload: Any, fmt: _Format) -> list[dict[str, Any]] | EventGridError:
     if not fmt.batch:
         if not isinstance(payload, dict):
             return bad_request(["Expected a single CloudEvent JSON object."])

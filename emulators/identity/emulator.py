@@ -9,6 +9,7 @@ from typing import Final
 
 from emulators.common import (
     EmulatorServer,
+    HttpError,
     Request,
     RequestJournal,
     Response,
@@ -78,9 +79,9 @@ class IdentityEmulator:
 
     def _token_endpoint(self, request: Request) -> Response:
         if request.path.rstrip("/") != TOKEN_PATH:
-            return token_service_error(404, f"No resource at '{request.path}'.")
+            return token_service_error(404, f"No resource at '{request.path}'.").response
         if request.method != "GET":
-            return token_service_error(405, f"The method '{request.method}' is not allowed.")
+            return _method_not_allowed(request.method)
         try:
             accepted = protocol.check_token_request(
                 request_uri=self.endpoint,
@@ -89,7 +90,7 @@ class IdentityEmulator:
                 identity_header=self.identity_header,
                 known_client_ids=self._client_ids,
             )
-        except protocol.RequestRefusedError as refusal:
+        except HttpError as refusal:
             return refusal.response
         client_id = accepted.client_id or DEFAULT_APP_ID
         issued = self._signer.issue(
@@ -115,4 +116,8 @@ class IdentityEmulator:
         if request.method == "DELETE":
             self.journal.clear()
             return empty_response(204)
-        return token_service_error(405, f"The method '{request.method}' is not allowed.")
+        return _method_not_allowed(request.method)
+
+
+def _method_not_allowed(method: str) -> Response:
+    return token_service_error(405, f"The method '{method}' is not allowed.").response

@@ -12,7 +12,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from emulators.common import Response
 from emulators.identity import errors
 
 API_VERSION: Final = "2019-08-01"
@@ -28,14 +27,6 @@ class TokenRequest:
     client_id: str | None
 
 
-class RequestRefusedError(Exception):
-    """The request breaks the protocol; `response` is what the real endpoint answers."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(f"refused with HTTP {response.status}")
-        self.response = response
-
-
 def check_token_request(
     *,
     request_uri: str,
@@ -44,39 +35,32 @@ def check_token_request(
     identity_header: str,
     known_client_ids: Collection[str],
 ) -> TokenRequest:
-    """Accept a token request or raise `RequestRefusedError`, checking in the endpoint's order.
+    """Accept a token request or raise the `HttpError` the real endpoint answers, checking in
+    the endpoint's order.
 
     API version first (ASP.NET routing), then the identity header, then the resource, then
     which identity is asked for.
     """
     api_version = query.get("api-version")
     if not api_version:
-        raise RequestRefusedError(errors.api_version_unspecified())
+        raise errors.api_version_unspecified()
     if api_version != API_VERSION:
-        raise RequestRefusedError(errors.unsupported_api_version(request_uri, api_version))
+        raise errors.unsupported_api_version(request_uri, api_version)
     presented = headers.get(HEADER)
     # Compared as bytes: compare_digest refuses str with non-ASCII characters.
     if presented is None or not hmac.compare_digest(presented.encode(), identity_header.encode()):
-        raise RequestRefusedError(
-            errors.token_service_error(
-                401, "The X-IDENTITY-HEADER request header is missing or invalid."
-            )
+        raise errors.token_service_error(
+            401, "The X-IDENTITY-HEADER request header is missing or invalid."
         )
     resource = query.get("resource", "").strip()
     if not resource:
-        raise RequestRefusedError(
-            errors.token_service_error(400, "The 'resource' query parameter is required.")
-        )
+        raise errors.token_service_error(400, "The 'resource' query parameter is required.")
     chosen = [name for name in _SELECTORS if query.get(name)]
     if len(chosen) > 1:
-        raise RequestRefusedError(
-            errors.token_service_error(
-                400, "Only one of client_id, mi_res_id or object_id may be given."
-            )
+        raise errors.token_service_error(
+            400, "Only one of client_id, mi_res_id or object_id may be given."
         )
     client_id = query.get("client_id") or None
     if client_id is not None and client_id.lower() not in {c.lower() for c in known_client_ids}:
-        raise RequestRefusedError(
-            errors.token_service_error(400, "Unable to load the proper Managed Identity.")
-        )
+        raise errors.token_service_error(400, "Unable to load the proper Managed Identity.")
     return TokenRequest(resource=resource, client_id=client_id)

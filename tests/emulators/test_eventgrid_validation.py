@@ -10,7 +10,7 @@ import pytest
 from emulators.common.tokens import TokenSigner
 from emulators.eventgrid.auth import authorize
 from emulators.eventgrid.delivery import is_retryable, outgoing_event, retry_delay
-from emulators.eventgrid.errors import Rejection
+from emulators.eventgrid.errors import EventGridError
 from emulators.eventgrid.subscriptions import TOPIC_RESOURCE_ID
 from emulators.eventgrid.validation import (
     CLOUD_EVENT_SCHEMA,
@@ -43,9 +43,9 @@ def _body(payload: object) -> bytes:
     return json.dumps(payload).encode()
 
 
-def _rejection(content_type: str, payload: object) -> Rejection:
+def _rejection(content_type: str, payload: object) -> EventGridError:
     result = parse_publish(content_type, _body(payload))
-    assert isinstance(result, Rejection), result
+    assert isinstance(result, EventGridError), result
     return result
 
 
@@ -153,7 +153,7 @@ class TestParsePublish:
             "Event 1: required property 'subject' was not set.",
             "Event 2: property 'eventTime' is not a valid date-time: 'never'.",
         )
-        assert rejection.response().json()["error"]["details"][0]["code"] == "InputJsonInvalid"
+        assert rejection.response.json()["error"]["details"][0]["code"] == "InputJsonInvalid"
 
     @pytest.mark.parametrize(
         ("content_type", "body", "expected"),
@@ -174,7 +174,7 @@ class TestParsePublish:
         """Bodies that are not the expected JSON shape get a 400 saying what was expected."""
         rejection = parse_publish(content_type, body)
 
-        assert isinstance(rejection, Rejection)
+        assert isinstance(rejection, EventGridError)
         assert rejection.status == 400
         assert expected in rejection.message
 
@@ -190,14 +190,14 @@ class TestParsePublish:
         """Only the Event Grid and CloudEvents JSON media types are accepted."""
         rejection = parse_publish(content_type, _body([EVENT]))
 
-        assert isinstance(rejection, Rejection)
+        assert isinstance(rejection, EventGridError)
         assert (rejection.status, rejection.code) == (415, "UnsupportedMediaType")
 
     def test_payload_over_one_megabyte_is_413(self):
         """A body larger than 1 MB is refused before it is parsed."""
         rejection = parse_publish("application/json", b" " * (MAX_PAYLOAD_BYTES + 1))
 
-        assert isinstance(rejection, Rejection)
+        assert isinstance(rejection, EventGridError)
         assert (rejection.status, rejection.code) == (413, "RequestEntityTooLarge")
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 import azure.functions as func
@@ -16,13 +15,10 @@ from shared.events import CompletionEvent, completion_event, event_type, rejecti
 from shared.models import Target
 from shared.operation import OperationInput, OperationResult, OperationStatus
 from shared.problems import MAX_LISTED_PROBLEMS, Problem
-from shared.settings import Settings
-from shared.validation import parse_envelope
+from tests.examples import DOC_RESOURCE_GROUP as RESOURCE_GROUP
+from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
+from tests.examples import T0, operation_input
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
-SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
-RESOURCE_GROUP = "TestHubRG"
-T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 T_END = T0 + timedelta(minutes=2, seconds=3, milliseconds=456)
 RESOURCE_ID = (
     f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
@@ -50,20 +46,7 @@ TERMINAL = {
 
 def operation(request_id: str | None = "req-1") -> OperationInput:
     """The operation for examples/interaction.json, submitted at T0 from the queue."""
-    data = json.loads((EXAMPLES / "interaction.json").read_text(encoding="utf-8"))
-    request = parse_envelope(
-        data, default_subscription_id=SUBSCRIPTION, default_resource_group=RESOURCE_GROUP
-    )
-    return OperationInput.create(
-        target=request.target,
-        arm_body=request.definition.to_arm_body(),
-        definition_hash=request.definition_hash(),
-        request_id=request_id,
-        correlation_id="corr-1",
-        source="queue",
-        submitted_at=T0,
-        settings=Settings.from_environ({}),
-    )
+    return operation_input(request_id=request_id)
 
 
 def result(

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from shared.intake import ConflictError, Decision, decide
 from shared.models import ProvisioningRequest
 from shared.operation import OperationInput, OperationStatus, OperationView
-from shared.settings import Settings
-from shared.validation import parse_envelope
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
-SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
-RESOURCE_GROUP = "TestHubRG"
-T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+from tests.examples import doc_example, doc_request, operation_input
 
 RUNNING = [OperationStatus.ACCEPTED, OperationStatus.RUNNING]
 FAILED_ENDS = [OperationStatus.FAILED, OperationStatus.TIMED_OUT, OperationStatus.CANCELED]
@@ -27,28 +16,18 @@ TERMINAL = [OperationStatus.SUCCEEDED, *FAILED_ENDS]
 
 def request(request_id: str | None, *, other_definition: bool = False) -> ProvisioningRequest:
     """The examples/interaction.json request, optionally with a changed definition."""
-    data: dict[str, Any] = json.loads((EXAMPLES / "interaction.json").read_text(encoding="utf-8"))
+    data = doc_example()
     if request_id is not None:
         data["requestId"] = request_id
     if other_definition:
         data["definition"]["apiEntitySetName"] = "SomethingElse"
-    return parse_envelope(
-        data, default_subscription_id=SUBSCRIPTION, default_resource_group=RESOURCE_GROUP
-    )
+    return doc_request(data)
 
 
 def existing(request_id: str | None) -> OperationInput:
     """The operation an earlier request for the example's definition started."""
-    earlier = request(request_id)
-    return OperationInput.create(
-        target=earlier.target,
-        arm_body=earlier.definition.to_arm_body(),
-        definition_hash=earlier.definition_hash(),
-        request_id=request_id,
-        correlation_id="corr-0",
-        source="http",
-        submitted_at=T0,
-        settings=Settings.from_environ({}),
+    return operation_input(
+        request(request_id), request_id=request_id, correlation_id="corr-0", source="http"
     )
 
 

@@ -8,7 +8,6 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,21 +19,15 @@ from shared.operation import Source
 from shared.problems import QUEUE_MESSAGE_LIMIT
 from shared.settings import Settings
 from shared.validation import salvage_target
+from tests.examples import DOC_RESOURCE_GROUP as RESOURCE_GROUP
+from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
+from tests.examples import OTHER_SUBSCRIPTION
+from tests.examples import doc_example as example
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
-SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
-OTHER_SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
-RESOURCE_GROUP = "TestHubRG"
 SETTINGS = Settings.from_environ(
     {"DEFAULT_SUBSCRIPTION_ID": SUBSCRIPTION, "DEFAULT_RESOURCE_GROUP": RESOURCE_GROUP}
 )
 NO_DEFAULTS = Settings.from_environ({})
-
-
-def example() -> dict[str, Any]:
-    """examples/interaction.json: a valid envelope whose target relies on the defaults."""
-    data: dict[str, Any] = json.loads((EXAMPLES / "interaction.json").read_text(encoding="utf-8"))
-    return data
 
 
 def target(subscription: str = SUBSCRIPTION, resource_group: str = RESOURCE_GROUP) -> Target:

@@ -17,8 +17,7 @@ from shared.models import (
     ProvisioningRequest,
     Target,
 )
-
-SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
+from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
 
 TARGET = {
     "subscriptionId": SUBSCRIPTION,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,12 +24,10 @@ from shared.operation import (
     operation_id_for,
 )
 from shared.settings import Settings
-from shared.validation import parse_envelope
+from tests.examples import DOC_RESOURCE_GROUP as RESOURCE_GROUP
+from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
+from tests.examples import T0, doc_request, operation_input
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
-SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
-RESOURCE_GROUP = "TestHubRG"
-T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 SETTINGS = Settings.from_environ(
     {
         "ARM_ENDPOINT": "http://127.0.0.1:10100",
@@ -57,25 +54,12 @@ def target(**changes: str) -> Target:
 
 def example_request() -> ProvisioningRequest:
     """examples/interaction.json, with subscription and resource group from the settings."""
-    data = json.loads((EXAMPLES / "interaction.json").read_text(encoding="utf-8"))
-    return parse_envelope(
-        data, default_subscription_id=SUBSCRIPTION, default_resource_group=RESOURCE_GROUP
-    )
+    return doc_request()
 
 
 def operation(request_id: str | None = "req-1") -> OperationInput:
     """The operation input for the example request."""
-    request = example_request()
-    return OperationInput.create(
-        target=request.target,
-        arm_body=request.definition.to_arm_body(),
-        definition_hash=request.definition_hash(),
-        request_id=request_id,
-        correlation_id="corr-1",
-        source="queue",
-        submitted_at=T0,
-        settings=SETTINGS,
-    )
+    return operation_input(request_id=request_id, settings=SETTINGS)
 
 
 def round_trip(value: OperationInput) -> OperationInput:

@@ -10,8 +10,8 @@ from shared.message_intake import Rejection, accept_message
 from shared.models import Target
 from shared.scopes import out_of_scope, parse_scopes
 from shared.settings import Settings, SettingsError
+from tests.examples import DOC_SUBSCRIPTION as SUB
 
-SUB = "c909e979-ef71-4def-a970-bc7c154db8c5"
 TARGET = Target.model_validate(
     {"subscriptionId": SUB, "resourceGroup": "Hubs-RG", "hub": "Hub1", "interactionName": "Visit"}
 )

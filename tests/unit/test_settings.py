@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from shared.settings import Settings, SettingsError
-
-SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
+from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
 
 
 def error_for(environ: dict[str, str]) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +11,9 @@ import pytest
 from shared.models import ProvisioningRequest
 from shared.problems import InvalidRequest
 from shared.validation import decode_json, parse_envelope, parse_route_request
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
-SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
-OTHER_SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
-RESOURCE_GROUP = "TestHubRG"
+from tests.examples import DOC_RESOURCE_GROUP as RESOURCE_GROUP
+from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
+from tests.examples import OTHER_SUBSCRIPTION, ROOT
 
 # The PUT request of the swagger example InteractionsCreateOrUpdate.json
 # (docs/contracts/arm-lro.md §3).
@@ -152,7 +149,7 @@ def paths_of(call: Callable[[], object]) -> list[str]:
 
 
 def load_example(name: str) -> Any:
-    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+    return json.loads((ROOT / "examples" / name).read_text(encoding="utf-8"))
 
 
 class TestDecodeJson:
