@@ -22,7 +22,7 @@ Deadline rule: a wait never ends after `state.deadline`; a wait that would is sh
 last poll happens at the deadline, and any reply that is still not terminal at or after the
 deadline finishes as timed out. Only the immediate follow-up GET that reads the final state
 (`until=None`) is sent regardless, since it reads a result rather than waiting for one.
-Every `Finish` is built here: by `advance`, `timed_out` or `canceled`.
+Every `Finish` is built here: by `advance`, `timed_out`, `canceled` or `failed_in_app`.
 
 Error rule (docs/contracts/arm-lro.md §10 and §8): no HTTP response, 408, 429, 500, 502, 503 and 504
 are transient, and so is any other 4xx/5xx that names a readable wait (Retry-After,
@@ -52,6 +52,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, mod
 
 from shared.arm_reply import ArmError, ArmReply
 from shared.endpoints import arm_origin, describe_origin, is_trusted_url
+from shared.errors import AppError, OutcomeCode
 from shared.names import API_VERSION
 
 # RPC Addendum "Retrying REST Calls": retry 408, 5xx and socket errors; 429 is ARM throttling.
@@ -73,8 +74,6 @@ PROVISIONING_FAILED: Final = "ProvisioningFailed"
 PROVISIONING_CANCELED: Final = "ProvisioningCanceled"
 INVALID_OPERATION_STATUS: Final = "InvalidOperationStatus"
 UNEXPECTED_RESPONSE: Final = "UnexpectedResponse"
-DEADLINE_EXCEEDED: Final = "DeadlineExceeded"
-CANCELED_BY_REQUEST: Final = "CanceledByRequest"
 
 
 class PollingPolicy(BaseModel):
@@ -288,8 +287,8 @@ def timed_out(state: LroState) -> Finish:
     return _finish(
         state,
         Outcome.TIMED_OUT,
-        ArmError(
-            code=DEADLINE_EXCEEDED,
+        AppError(
+            code=OutcomeCode.DEADLINE_EXCEEDED,
             message=f"ARM reported no terminal state by the deadline "
             f"{state.deadline.isoformat()}; last provisioningState: "
             f"{state.provisioning_state or 'not seen'}.",
@@ -302,11 +301,18 @@ def canceled(state: LroState) -> Finish:
     return _finish(
         state,
         Outcome.CANCELED,
-        ArmError(
-            code=CANCELED_BY_REQUEST,
+        AppError(
+            code=OutcomeCode.CANCELED_BY_REQUEST,
             message="Polling stopped on a cancel request before ARM reported a terminal state; "
             "ARM may still complete the change (interaction types cannot be deleted).",
         ),
+    )
+
+
+def failed_in_app(state: LroState, message: str) -> Finish:
+    """The Finish for an error the orchestrator caught itself (not one ARM reported)."""
+    return _finish(
+        state, Outcome.FAILED, AppError(code=OutcomeCode.OPERATION_ERROR, message=message)
     )
 
 

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from shared.arm_reply import ArmError
 from shared.convergence import Change
+from shared.errors import AppError, OutcomeCode
 from shared.lro import ArmRequest, Finish, LroState, Outcome, PollingPolicy
 from shared.models import Target
 from shared.settings import Settings
@@ -317,8 +318,8 @@ class OperationView(CamelModel):
             return cls(
                 **common | {"next_poll_at": None},
                 status=OperationStatus.FAILED,
-                error=ArmError(
-                    code="OrchestrationStopped",
+                error=AppError(
+                    code=OutcomeCode.ORCHESTRATION_STOPPED,
                     message=f"The operation's orchestration ended as {runtime_status}.",
                 ),
             )

@@ -19,7 +19,7 @@ import azure.durable_functions as df
 from azure.durable_functions.models.history import HistoryEvent, HistoryEventType
 
 from shared import lro
-from shared.arm_reply import ArmError, ArmReply
+from shared.arm_reply import ArmReply
 from shared.convergence import Change, Verdict, read_verdict
 from shared.events import completion_event
 from shared.names import ACTIVITY_POLL, ACTIVITY_PUBLISH, ACTIVITY_SUBMIT, CANCEL_EVENT
@@ -171,12 +171,7 @@ def _poll_until_done(
     except Exception as exc:
         # Whatever went wrong (an activity that kept failing, a defect), the operation must
         # still end with a result and a completion event.
-        failure = lro.Finish(
-            outcome=lro.Outcome.FAILED,
-            provisioning_state=state.provisioning_state,
-            error=ArmError(code="OperationError", message=_first_line(exc)),
-        )
-        return failure, state.polls
+        return lro.failed_in_app(state, _first_line(exc)), state.polls
 
 
 def _read_first(

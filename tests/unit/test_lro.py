@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from shared import lro
 from shared.arm_reply import ArmError, ArmReply
+from shared.errors import AppError
 from shared.lro import ArmRequest, Finish, LroState, Outcome, PollingPolicy, RequestKind
 
 ARM = "https://management.azure.com"
@@ -1139,6 +1140,23 @@ class TestDeadline:
         assert (canceled.outcome, canceled.provisioning_state) == (Outcome.CANCELED, "Provisioning")
         assert canceled.error is not None
         assert canceled.error.code == "CanceledByRequest"
+        # The app decided these, not ARM: its own type, with the same wire shape.
+        assert isinstance(timed.error, AppError)
+        assert isinstance(canceled.error, AppError)
+
+    def test_an_error_the_orchestrator_caught_fails_through_the_decision_module(self) -> None:
+        """failed_in_app keeps the last state and carries OperationError as the app's error."""
+        state = drive([answer(201, resource("Provisioning"))]).state
+        failed = lro.failed_in_app(state, "activity kept failing")
+        assert (failed.outcome, failed.provisioning_state) == (Outcome.FAILED, "Provisioning")
+        assert isinstance(failed.error, AppError)
+        assert failed.model_dump(mode="json")["error"] == {
+            "code": "OperationError",
+            "message": "activity kept failing",
+            "target": None,
+            "details": [],
+            "status": None,
+        }
 
     def test_naive_time_is_rejected(self) -> None:
         """A time without a zone is a clear error, never a silent wrong comparison."""

@@ -10,6 +10,7 @@ import pytest
 
 from shared import lro
 from shared.arm_reply import ArmError
+from shared.errors import AppError
 from shared.lro import Finish, Outcome, PollingPolicy
 from shared.models import ProvisioningRequest, Target
 from shared.operation import (
@@ -405,6 +406,7 @@ class TestOperationView:
         assert built.status is OperationStatus.FAILED
         assert built.error is not None
         assert built.error.code == "OrchestrationStopped"
+        assert isinstance(built.error, AppError)
         assert runtime_status in built.error.message
 
     def test_view_is_camel_case_json(self) -> None:
