@@ -14,13 +14,13 @@ from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
-from shared.intake import ConflictError, Submission, read_operation, submit
 from shared.models import ProvisioningRequest
 from shared.names import CANCEL_EVENT, ROUTE_PREFIX
 from shared.operation import OperationView, is_operation_id, log_context
 from shared.problems import PROBLEM_JSON, InvalidRequest, Problem, problem_details
 from shared.scopes import out_of_scope
 from shared.settings import get_settings
+from shared.submission import ConflictError, Submission, read_operation, submit
 from shared.validation import decode_json, parse_envelope, parse_route_request
 
 logger = logging.getLogger(__name__)

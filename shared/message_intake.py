@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.events import CompletionEvent, rejection_event, rejection_event_id
-from shared.intake import ConflictError, Submission, submit
 from shared.operation import Source, log_context
 from shared.problems import InvalidRequest, Problem, dead_letter_record, fit_to_queue
 from shared.scopes import out_of_scope
 from shared.settings import Settings, get_settings
+from shared.submission import ConflictError, Submission, submit
 from shared.validation import decode_json, parse_envelope, salvage_target
 
 # whatIf answers the caller at once; a queue message or event has no caller waiting.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.intake import ConflictError, Decision, decide
 from shared.models import ProvisioningRequest
 from shared.operation import OperationInput, OperationStatus, OperationView
+from shared.submission import ConflictError, Decision, decide
 from tests.examples import doc_example, doc_request, operation_input
 
 RUNNING = [OperationStatus.ACCEPTED, OperationStatus.RUNNING]
