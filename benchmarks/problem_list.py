@@ -11,7 +11,8 @@ import json
 import statistics
 import time
 
-from shared.problems import InvalidRequest, problem_details
+from shared.errors import InvalidRequest
+from shared.problems import problem_details
 from shared.validation import decode_json, parse_envelope
 from tests.examples import RESOURCE_GROUP, SUBSCRIPTION, envelope
 

@@ -19,6 +19,7 @@ from azure.core.exceptions import AzureError
 from shared.arm_reply import ArmReply
 from shared.credentials import bearer_token
 from shared.endpoints import is_trusted_url, redact_url
+from shared.errors import UntrustedUrlError
 from shared.names import APP_NAME, APP_VERSION
 from shared.operation import ArmCall
 from shared.settings import get_settings
@@ -30,10 +31,6 @@ TIMEOUT_SECONDS = (5.0, 65.0)
 USER_AGENT = f"{APP_NAME}/{APP_VERSION} python-requests/{requests.__version__}"
 
 _local = threading.local()
-
-
-class UntrustedUrlError(ValueError):
-    """A request to a host other than the configured ARM endpoint was refused."""
 
 
 def _session() -> requests.Session:

@@ -11,16 +11,10 @@ import json
 from collections.abc import Mapping
 from typing import Final
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    JsonValue,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 from shared.endpoints import redact_url
+from shared.errors import AppCode, AppError, ErrorObject
 
 # Headers the polling decisions or the status view need; everything else is dropped.
 KEPT_HEADERS: Final = frozenset(
@@ -40,18 +34,6 @@ KEPT_HEADERS: Final = frozenset(
 EXCERPT_CHARS: Final = 500
 # ARM nests `details` one or two levels deep; deeper nesting is noise that would bloat state.
 MAX_ERROR_DEPTH: Final = 3
-# An error travels in the orchestration's custom status, which the Durable extension caps at
-# 16 KB of UTF-16 (8,192 code units); past it SetCustomStatus throws and the orchestration fails
-# without its completion event. Every ArmError is therefore bounded, whatever ARM sent: each
-# text field is cut, at most MAX_DETAILS details are kept per level, and the whole error is
-# kept within ERROR_BUDGET_UTF16 code units by dropping details, then cutting the message.
-MAX_CODE_CHARS: Final = 100
-MAX_MESSAGE_CHARS: Final = 1_000
-MAX_TARGET_CHARS: Final = 200
-MAX_DETAILS: Final = 5
-ERROR_BUDGET_UTF16: Final = 3_000
-GENERIC_ERROR_CODE: Final = "HttpError"
-TRANSPORT_ERROR_CODE: Final = "TransportError"
 
 
 class ArmReply(BaseModel):
@@ -97,78 +79,38 @@ class ArmReply(BaseModel):
         return self.headers.get(name.lower())
 
 
-class ArmError(BaseModel):
-    """ARM's error object (`{"error": {code, message, target, details}}`) plus the HTTP status."""
-
-    model_config = ConfigDict(frozen=True)
-
-    code: str
-    message: str
-    target: str | None = None
-    details: list[ArmError] = []
-    status: int | None = None
-
-    @field_validator("code", "message", "target", mode="before")
-    @classmethod
-    def _cut_text(cls, value: object, info: ValidationInfo) -> object:
-        limits = {"code": MAX_CODE_CHARS, "message": MAX_MESSAGE_CHARS, "target": MAX_TARGET_CHARS}
-        return _cut(value, limits[str(info.field_name)]) if isinstance(value, str) else value
-
-    @field_validator("details", mode="before")
-    @classmethod
-    def _keep_first_details(cls, value: object) -> object:
-        return value[:MAX_DETAILS] if isinstance(value, list) else value
-
-    @model_validator(mode="after")
-    def _fit_budget(self) -> ArmError:
-        # The model is frozen and `ArmError(...)` keeps `self`, so the validator shrinks it in
-        # place (pydantic ignores another instance returned from here on __init__).
-        while utf16_units(self) > ERROR_BUDGET_UTF16 and self.details:
-            object.__setattr__(self, "details", self.details[:-1])
-        excess = utf16_units(self) - ERROR_BUDGET_UTF16
-        if excess > 0:
-            keep = max(0, len(self.message) - excess - 1)
-            object.__setattr__(self, "message", _cut(self.message, keep))
-        return self
+class ArmError(ErrorObject):
+    """ARM's own error object (`{"error": {code, message, target, details}}`) and the status."""
 
     @classmethod
     def from_reply(cls, reply: ArmReply) -> ArmError | None:
-        """The error a reply carries; None for a success without an error envelope."""
-        if reply.status is None:
-            return cls(
-                code=TRANSPORT_ERROR_CODE,
-                message=f"No HTTP response from ARM for {reply.method} {reply.url} "
-                f"({reply.transport_error or 'unknown transport failure'}).",
-            )
-        failed = reply.status >= 300
-        body = reply.body
-        if isinstance(body, dict):
-            enveloped = _error_from_object(body.get("error"), reply.status, depth=0)
-            if enveloped is not None:
-                return enveloped
-            if failed:
-                bare = _error_from_object(body, reply.status, depth=0)
-                if bare is not None:
-                    return bare
-        if not failed:
+        """The error object ARM put in the reply's body; None when it sent none."""
+        if reply.status is None or not isinstance(reply.body, dict):
             return None
-        shown = reply.body_excerpt if reply.body_excerpt is not None else _compact(body)
-        return cls(
-            code=GENERIC_ERROR_CODE,
-            message=f"ARM answered {reply.method} {reply.url} with HTTP {reply.status}"
-            + (f": {shown}" if shown else " and no error body."),
-            status=reply.status,
+        enveloped = _error_from_object(reply.body.get("error"), reply.status, depth=0)
+        if enveloped is not None or reply.status < 300:
+            return enveloped
+        return _error_from_object(reply.body, reply.status, depth=0)
+
+
+def reply_error(reply: ArmReply) -> ArmError | AppError | None:
+    """The error a reply reports: ARM's own, else the app's account of it; None for a success."""
+    if reply.status is None:
+        return AppError(
+            code=AppCode.TRANSPORT_ERROR,
+            message=f"No HTTP response from ARM for {reply.method} {reply.url} "
+            f"({reply.transport_error or 'unknown transport failure'}).",
         )
-
-
-def utf16_units(error: ArmError) -> int:
-    """The error's JSON size as the Durable extension measures custom status: UTF-16 units."""
-    text = json.dumps(error.model_dump(mode="json"), ensure_ascii=False)
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+    arm_error = ArmError.from_reply(reply)
+    if arm_error is not None or reply.status < 300:
+        return arm_error
+    shown = reply.body_excerpt if reply.body_excerpt is not None else _compact(reply.body)
+    return AppError(
+        code=AppCode.HTTP_ERROR,
+        message=f"ARM answered {reply.method} {reply.url} with HTTP {reply.status}"
+        + (f": {shown}" if shown else " and no error body."),
+        status=reply.status,
+    )
 
 
 def keep_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -205,7 +147,7 @@ def _error_from_object(value: JsonValue, status: int, *, depth: int) -> ArmError
                 details.append(detail)
     target = value.get("target")
     return ArmError(
-        code=code if isinstance(code, str) and code else GENERIC_ERROR_CODE,
+        code=code if isinstance(code, str) and code else AppCode.HTTP_ERROR.value,
         message=message if isinstance(message, str) else "",
         target=target if isinstance(target, str) else None,
         details=details,

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime
 
-from shared.arm_reply import ArmError
 from shared.convergence import Change
+from shared.lro import OutcomeError
 from shared.models import Target
 from shared.names import EVENT_TYPE_PREFIX
 from shared.operation import CamelModel, OperationInput, OperationResult, OperationStatus, Source
@@ -36,7 +36,7 @@ class CompletionData(CamelModel):
     interaction_name: str | None
     outcome: OperationStatus
     provisioning_state: str | None = None
-    error: ArmError | None = None
+    error: OutcomeError | None = None
     problems: list[Problem] | None = None
     problem_count: int | None = None
     correlation_id: str | None = None

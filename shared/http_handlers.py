@@ -14,13 +14,14 @@ from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
+from shared.errors import ConflictError, IdentifierReused, InvalidRequest, ProblemCode
 from shared.models import ProvisioningRequest
 from shared.names import CANCEL_EVENT, ROUTE_PREFIX
 from shared.operation import OperationView, is_operation_id, log_context
-from shared.problems import PROBLEM_JSON, InvalidRequest, Problem, problem_details
+from shared.problems import PROBLEM_JSON, Problem, problem_details
 from shared.scopes import out_of_scope
 from shared.settings import get_settings
-from shared.submission import ConflictError, Submission, read_operation, submit
+from shared.submission import Submission, read_operation, submit
 from shared.validation import decode_json, parse_envelope, parse_route_request
 
 logger = logging.getLogger(__name__)
@@ -145,8 +146,8 @@ async def _submit(
         )
     except ConflictError as conflict:
         return _conflict(req, conflict.view)
-    except InvalidRequest as refused:
-        return _problems(refused.problems, status=409)
+    except IdentifierReused as reused:
+        return _problems(reused.problems, status=409)
     return _submitted(req, submission)
 
 
@@ -157,7 +158,7 @@ def _flag(req: func.HttpRequest, name: str) -> bool:
     if value.lower() == "true":
         return True
     raise InvalidRequest(
-        [Problem(path=f"?{name}", code="invalid_flag", message="must be true or false")]
+        [Problem(path=f"?{name}", code=ProblemCode.INVALID_FLAG, message="must be true or false")]
     )
 
 
@@ -171,7 +172,7 @@ def _idempotency_key(req: func.HttpRequest) -> str | None:
             [
                 Problem(
                     path="Idempotency-Key",
-                    code="invalid_idempotency_key",
+                    code=ProblemCode.INVALID_IDEMPOTENCY_KEY,
                     message=f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters",
                 )
             ]
@@ -180,7 +181,8 @@ def _idempotency_key(req: func.HttpRequest) -> str | None:
 
 
 async def _what_if(request: ProvisioningRequest) -> func.HttpResponse:
-    from shared.what_if import ArmReadError, what_if
+    from shared.errors import ArmReadError
+    from shared.what_if import what_if
 
     try:
         verdict = await what_if(request, get_settings())
@@ -229,7 +231,7 @@ def _conflict(req: func.HttpRequest, running: OperationView) -> func.HttpRespons
                 path="$",
                 message=f"Operation {running.operation_id} is still {running.status.value} "
                 "for this interaction type with a different definition; retry after it ends.",
-                code="operation_in_progress",
+                code=ProblemCode.OPERATION_IN_PROGRESS,
             )
         ],
         title="Another operation is running for this interaction type",

@@ -45,14 +45,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final, Literal, NamedTuple
+from typing import Annotated, Final, Literal, NamedTuple
 from urllib.parse import urljoin
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from shared.arm_reply import ArmError, ArmReply
+from shared.arm_reply import ArmError, ArmReply, reply_error
 from shared.endpoints import arm_origin, describe_origin, is_trusted_url
-from shared.errors import AppError, OutcomeCode
+from shared.errors import AppCode, AppError
 from shared.names import API_VERSION
 
 # RPC Addendum "Retrying REST Calls": retry 408, 5xx and socket errors; 429 is ARM throttling.
@@ -65,15 +65,6 @@ MAX_BACKOFF_EXPONENT: Final = 30
 MAX_RETRY_AFTER_DIGITS: Final = 9
 _NUMBER = re.compile(r"([0-9]+)(?:\.[0-9]+)?")
 _COUNT = re.compile(r"[0-9]{1,9}")
-
-# Error codes this module produces itself (ARM's own codes pass through unchanged).
-UNTRUSTED_POLL_URL: Final = "UntrustedPollUrl"
-HUMAN_INTERVENTION_REQUIRED: Final = "HumanInterventionRequired"
-UNKNOWN_PROVISIONING_STATE: Final = "UnknownProvisioningState"
-PROVISIONING_FAILED: Final = "ProvisioningFailed"
-PROVISIONING_CANCELED: Final = "ProvisioningCanceled"
-INVALID_OPERATION_STATUS: Final = "InvalidOperationStatus"
-UNEXPECTED_RESPONSE: Final = "UnexpectedResponse"
 
 
 class PollingPolicy(BaseModel):
@@ -149,6 +140,11 @@ class Wait(BaseModel):
     until: AwareDatetime | None
 
 
+# The error an operation ends with: the app's own when its code is an AppCode, else ARM's.
+# Tried in that order, so a stored error reads back as the type it was written as.
+OutcomeError = Annotated[AppError | ArmError, Field(union_mode="left_to_right")]
+
+
 class Finish(BaseModel):
     """The end of the operation: outcome, last provisioningState, error and final resource."""
 
@@ -156,7 +152,7 @@ class Finish(BaseModel):
 
     outcome: Outcome
     provisioning_state: str | None
-    error: ArmError | None
+    error: OutcomeError | None
     resource: JsonValue = None
 
 
@@ -288,7 +284,7 @@ def timed_out(state: LroState) -> Finish:
         state,
         Outcome.TIMED_OUT,
         AppError(
-            code=OutcomeCode.DEADLINE_EXCEEDED,
+            code=AppCode.DEADLINE_EXCEEDED,
             message=f"ARM reported no terminal state by the deadline "
             f"{state.deadline.isoformat()}; last provisioningState: "
             f"{state.provisioning_state or 'not seen'}.",
@@ -302,7 +298,7 @@ def canceled(state: LroState) -> Finish:
         state,
         Outcome.CANCELED,
         AppError(
-            code=OutcomeCode.CANCELED_BY_REQUEST,
+            code=AppCode.CANCELED_BY_REQUEST,
             message="Polling stopped on a cancel request before ARM reported a terminal state; "
             "ARM may still complete the change (interaction types cannot be deleted).",
         ),
@@ -311,9 +307,7 @@ def canceled(state: LroState) -> Finish:
 
 def failed_in_app(state: LroState, message: str) -> Finish:
     """The Finish for an error the orchestrator caught itself (not one ARM reported)."""
-    return _finish(
-        state, Outcome.FAILED, AppError(code=OutcomeCode.OPERATION_ERROR, message=message)
-    )
+    return _finish(state, Outcome.FAILED, AppError(code=AppCode.OPERATION_ERROR, message=message))
 
 
 def requested_wait(reply: ArmReply, now: datetime) -> timedelta | None:
@@ -382,21 +376,25 @@ def _read_operation(state: LroState, reply: ArmReply, status: int) -> _Decision:
     body = reply.body
     raw = body.get("status") if isinstance(body, dict) else None
     if not isinstance(raw, str):
-        error = ArmError(
-            code=INVALID_OPERATION_STATUS,
+        invalid = AppError(
+            code=AppCode.INVALID_OPERATION_STATUS,
             message=f"The operation status at {reply.url} has no status field.",
             status=status,
         )
-        return state, _finish(state, Outcome.FAILED, error)
+        return state, _finish(state, Outcome.FAILED, invalid)
     verdict = raw.lower()
     if verdict == "succeeded":
         # No final-state-via in the swagger: AutoRest's PUT default is original-uri, a final GET.
         return state, _Next(_get_resource(state), None)
     if verdict == "failed":
-        error = _reply_error(reply, PROVISIONING_FAILED, "ARM reports the operation Failed.")
+        error = _reply_error(
+            reply, AppCode.PROVISIONING_FAILED, "ARM reports the operation Failed."
+        )
         return state, _finish(state, Outcome.FAILED, error)
     if verdict == "canceled":
-        error = _reply_error(reply, PROVISIONING_CANCELED, "ARM reports the operation Canceled.")
+        error = _reply_error(
+            reply, AppCode.PROVISIONING_CANCELED, "ARM reports the operation Canceled."
+        )
         return state, _finish(state, Outcome.CANCELED, error)
     return state, _Next(state.next_request, _poll_wait(state))
 
@@ -469,8 +467,8 @@ def _judge_resource(state: LroState, reply: ArmReply) -> tuple[LroState, Finish 
         state = state.model_copy(update={"unknown_state": raw, "unknown_state_sightings": seen})
         if seen < state.policy.max_unknown_state_sightings:
             return state, None
-        error = ArmError(
-            code=UNKNOWN_PROVISIONING_STATE,
+        error: ArmError | AppError = AppError(
+            code=AppCode.UNKNOWN_PROVISIONING_STATE,
             message=f"ARM reported the unknown provisioningState {raw!r} {seen} times in a row; "
             "polling stopped.",
         )
@@ -481,16 +479,20 @@ def _judge_resource(state: LroState, reply: ArmReply) -> tuple[LroState, Finish 
     if meaning is _Meaning.SUCCEEDED:
         return state, _finish(state, Outcome.SUCCEEDED, None, reply.body)
     if meaning is _Meaning.NEEDS_HUMAN:
-        error = ArmError(
-            code=HUMAN_INTERVENTION_REQUIRED,
+        error = AppError(
+            code=AppCode.HUMAN_INTERVENTION_REQUIRED,
             message=f"Customer Insights reports provisioningState {raw}: manual action is "
             "needed in the hub before this interaction type can finish; polling stopped.",
         )
         return state, _finish(state, Outcome.FAILED, error, reply.body)
     if meaning is _Meaning.CANCELED:
-        error = _reply_error(reply, PROVISIONING_CANCELED, f"ARM reports provisioningState {raw}.")
+        error = _reply_error(
+            reply, AppCode.PROVISIONING_CANCELED, f"ARM reports provisioningState {raw}."
+        )
         return state, _finish(state, Outcome.CANCELED, error, reply.body)
-    error = _reply_error(reply, PROVISIONING_FAILED, f"ARM reports provisioningState {raw}.")
+    error = _reply_error(
+        reply, AppCode.PROVISIONING_FAILED, f"ARM reports provisioningState {raw}."
+    )
     return state, _finish(state, Outcome.FAILED, error, reply.body)
 
 
@@ -607,8 +609,8 @@ def _poll_request(
     url = urljoin(state.next_request.url, value.strip())
     if is_trusted_url(url, state.arm_endpoint):
         return ArmRequest(method="GET", url=url, kind=kind)
-    error = ArmError(
-        code=UNTRUSTED_POLL_URL,
+    error = AppError(
+        code=AppCode.UNTRUSTED_POLL_URL,
         message=f"ARM's {header} header points at {describe_origin(url)}, which is not the "
         f"configured ARM endpoint {state.arm_endpoint}; it was not requested.",
     )
@@ -623,7 +625,7 @@ def _get_resource(state: LroState) -> ArmRequest:
 
 
 def _finish(
-    state: LroState, outcome: Outcome, error: ArmError | None, resource: JsonValue = None
+    state: LroState, outcome: Outcome, error: ArmError | AppError | None, resource: JsonValue = None
 ) -> Finish:
     return Finish(
         outcome=outcome,
@@ -634,15 +636,17 @@ def _finish(
 
 
 def _reply_error(
-    reply: ArmReply, code: str = UNEXPECTED_RESPONSE, message: str = "ARM reported a failure."
-) -> ArmError:
-    """ARM's own error from the reply, else one with the given code and message."""
-    return ArmError.from_reply(reply) or ArmError(code=code, message=message, status=reply.status)
+    reply: ArmReply,
+    code: AppCode = AppCode.UNEXPECTED_RESPONSE,
+    message: str = "ARM reported a failure.",
+) -> ArmError | AppError:
+    """The error the reply reports, else one with the given code and message."""
+    return reply_error(reply) or AppError(code=code, message=message, status=reply.status)
 
 
 def _unexpected(state: LroState, reply: ArmReply, status: int) -> Finish:
-    error = ArmError(
-        code=UNEXPECTED_RESPONSE,
+    error = AppError(
+        code=AppCode.UNEXPECTED_RESPONSE,
         message=f"ARM answered {reply.method} {reply.url} with HTTP {status}, which is not a "
         f"valid reply to a {state.next_request.kind.value.replace('_', ' ')} request.",
         status=status,

@@ -13,18 +13,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from shared.errors import ConflictError, InvalidRequest, ProblemCode
 from shared.events import CompletionEvent, rejection_event, rejection_event_id
 from shared.operation import Source, log_context
-from shared.problems import InvalidRequest, Problem, dead_letter_record, fit_to_queue
+from shared.problems import Problem, dead_letter_record, fit_to_queue
 from shared.scopes import out_of_scope
 from shared.settings import Settings, get_settings
-from shared.submission import ConflictError, Submission, submit
+from shared.submission import Submission, submit
 from shared.validation import decode_json, parse_envelope, salvage_target
 
 # whatIf answers the caller at once; a queue message or event has no caller waiting.
 WHAT_IF_HTTP_ONLY = Problem(
     path="$.whatIf",
-    code="what_if_http_only",
+    code=ProblemCode.WHAT_IF_HTTP_ONLY,
     message="whatIf is answered over HTTP only (POST /api/interactions or the PUT route); "
     "a queue message or event cannot ask for it",
 )

@@ -16,10 +16,9 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 from pydantic.alias_generators import to_camel
 
-from shared.arm_reply import ArmError
 from shared.convergence import Change
-from shared.errors import AppError, OutcomeCode
-from shared.lro import ArmRequest, Finish, LroState, Outcome, PollingPolicy
+from shared.errors import AppCode, AppError
+from shared.lro import ArmRequest, Finish, LroState, Outcome, OutcomeError, PollingPolicy
 from shared.models import Target
 from shared.settings import Settings
 
@@ -85,7 +84,7 @@ class OperationResult(CamelModel):
 
     status: OperationStatus
     provisioning_state: str | None = None
-    error: ArmError | None = None
+    error: OutcomeError | None = None
     polls: int = 0
     completed_at: AwareDatetime
     event_id: str
@@ -228,7 +227,7 @@ class OperationProgress(CamelModel):
     reads_remaining: int | None = None
     # Set once the outcome is known, while the completion event is being delivered.
     completed_at: AwareDatetime | None = None
-    error: ArmError | None = None
+    error: OutcomeError | None = None
     change: Change | None = None
     changes: list[str] = Field(default_factory=list)
 
@@ -262,7 +261,7 @@ class OperationView(CamelModel):
     submitted_at: AwareDatetime
     last_updated_at: AwareDatetime | None = None
     completed_at: AwareDatetime | None = None
-    error: ArmError | None = None
+    error: OutcomeError | None = None
     change: Change | None = None
     changes: list[str] = Field(default_factory=list)
     links: dict[str, str] = Field(default_factory=dict)
@@ -319,7 +318,7 @@ class OperationView(CamelModel):
                 **common | {"next_poll_at": None},
                 status=OperationStatus.FAILED,
                 error=AppError(
-                    code=OutcomeCode.ORCHESTRATION_STOPPED,
+                    code=AppCode.ORCHESTRATION_STOPPED,
                     message=f"The operation's orchestration ended as {runtime_status}.",
                 ),
             )

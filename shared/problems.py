@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -46,15 +46,6 @@ class Problem(BaseModel):
     code: str
 
 
-# The name is the contract the intakes were written against, hence no "Error" suffix.
-class InvalidRequest(Exception):  # noqa: N818
-    """A request that cannot be provisioned; `problems` lists every reason found."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__(_summary(self.problems))
-
-
 def problem_details(
     problems: Sequence[Problem],
     *,
@@ -68,7 +59,7 @@ def problem_details(
         "type": problem_type,
         "title": title,
         "status": status,
-        "detail": _summary(problems),
+        "detail": summary(problems),
         "errors": [problem.model_dump() for problem in listed(problems)],
         "errorCount": len(problems),
     }
@@ -148,7 +139,8 @@ def _largest(limit: int, fits: Callable[[int], bool]) -> int:
     return low
 
 
-def _summary(problems: Sequence[Problem]) -> str:
+def summary(problems: Sequence[Problem]) -> str:
+    """One line naming the count and the first few problems."""
     count = len(problems)
     listed = "; ".join(
         f"{_cut(problem.path)}: {_cut(problem.message)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from shared.errors import ProblemCode
 from shared.models import Target
 from shared.problems import Problem
 
@@ -48,7 +49,7 @@ def out_of_scope(target: Target, scopes: Iterable[str]) -> Problem | None:
         return None
     return Problem(
         path="$",
-        code="target_out_of_scope",
+        code=ProblemCode.TARGET_OUT_OF_SCOPE,
         message=f"{target.resource_path} is outside the scopes this app may write "
         f"(WRITE_SCOPES: {', '.join(listed)})",
     )

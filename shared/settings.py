@@ -9,11 +9,8 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.endpoints import arm_origin
+from shared.errors import SettingsError
 from shared.scopes import parse_scopes
-
-
-class SettingsError(RuntimeError):
-    """A setting is missing or malformed; the message names it."""
 
 
 class Settings(BaseModel):

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.errors import ConflictError, IdentifierReused, ProblemCode
 from shared.models import ProvisioningRequest
 from shared.names import ORCHESTRATOR
 from shared.operation import (
@@ -26,7 +27,7 @@ from shared.operation import (
     Source,
     operation_id_for,
 )
-from shared.problems import InvalidRequest, Problem
+from shared.problems import Problem
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -69,16 +70,6 @@ def decide(
         return Decision.EXISTING if same_definition else Decision.CONFLICT
     # A new request after the end reads the resource again, which puts back any drift.
     return Decision.START
-
-
-class ConflictError(Exception):
-    """A different definition arrived while the resource's operation is still running."""
-
-    def __init__(self, view: OperationView) -> None:
-        self.view = view
-        super().__init__(
-            f"operation {view.operation_id} for {view.resource_id} is still {view.status.value}"
-        )
 
 
 @dataclass(frozen=True)
@@ -127,7 +118,8 @@ async def submit(
     """Start the operation for `request`, or return the one it belongs to.
 
     `delivery_id` names the queue message or event that carried it (None for HTTP).
-    Raises ConflictError when another definition's operation is running for the resource.
+    Raises ConflictError when another definition's operation is running for the resource, and
+    IdentifierReused when the requestId or Idempotency-Key named another definition.
     """
     operation_id = operation_id_for(request.target)
     request_hash = request.definition_hash()
@@ -141,11 +133,11 @@ async def submit(
         if decision is Decision.CONFLICT and view is not None:
             raise ConflictError(view)
         if decision is Decision.REQUEST_ID_REUSED:
-            raise InvalidRequest(
+            raise IdentifierReused(
                 [
                     Problem(
                         path="$.requestId",
-                        code=Decision.REQUEST_ID_REUSED.value,
+                        code=ProblemCode.REQUEST_ID_REUSED,
                         message=f"requestId {request.request_id!r} was already used for another "
                         f"definition of this interaction type (operation {operation_id}); "
                         "use a new requestId for a new definition",
@@ -153,11 +145,11 @@ async def submit(
                 ]
             )
         if decision is Decision.IDEMPOTENCY_KEY_REUSED:
-            raise InvalidRequest(
+            raise IdentifierReused(
                 [
                     Problem(
                         path="Idempotency-Key",
-                        code=Decision.IDEMPOTENCY_KEY_REUSED.value,
+                        code=ProblemCode.IDEMPOTENCY_KEY_REUSED,
                         message="this Idempotency-Key was already used for another definition "
                         f"of this interaction type (operation {operation_id}); "
                         "use a new key for a new definition",

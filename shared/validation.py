@@ -23,6 +23,7 @@ from typing import NamedTuple, NoReturn
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from shared.errors import InvalidRequest, ProblemCode
 from shared.models import (
     EdmType,
     InteractionTypeDefinition,
@@ -31,7 +32,7 @@ from shared.models import (
     Target,
     is_wrapped_form,
 )
-from shared.problems import InvalidRequest, Problem
+from shared.problems import Problem
 
 _Loc = tuple[str | int, ...]
 _PathOf = Callable[[_Loc], str]
@@ -92,7 +93,7 @@ def parse_envelope(
     """
     if not isinstance(data, dict):
         raise InvalidRequest(
-            [Problem(path="$", message="must be a JSON object", code="model_type")]
+            [Problem(path="$", message="must be a JSON object", code=ProblemCode.MODEL_TYPE)]
         )
     wire = dict(data)
     if isinstance(wire.get("target"), dict):
@@ -273,7 +274,7 @@ def _route_path(loc: _Loc) -> str:
 
 
 def _reject(message: str) -> NoReturn:
-    raise InvalidRequest([Problem(path="$", message=message, code="invalid_json")])
+    raise InvalidRequest([Problem(path="$", message=message, code=ProblemCode.INVALID_JSON)])
 
 
 def _refuse_constant(name: str) -> NoReturn:

@@ -12,19 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 from shared import lro
 from shared.arm import call_arm
-from shared.arm_reply import ArmError, ArmReply
+from shared.arm_reply import ArmReply, reply_error
 from shared.convergence import Verdict, read_verdict
+from shared.errors import AppCode, AppError, ArmReadError
 from shared.models import ProvisioningRequest
 from shared.operation import ArmCall, operation_id_for
 from shared.settings import Settings
-
-
-class ArmReadError(Exception):
-    """ARM could not be read, so there is no verdict to give."""
-
-    def __init__(self, error: ArmError) -> None:
-        self.error = error
-        super().__init__(error.message)
 
 
 async def what_if(request: ProvisioningRequest, settings: Settings) -> Verdict:
@@ -48,9 +41,9 @@ async def what_if(request: ProvisioningRequest, settings: Settings) -> Verdict:
     reply = ArmReply.model_validate(raw)
     if reply.status not in (200, 404):
         raise ArmReadError(
-            ArmError.from_reply(reply)
-            or ArmError(
-                code="ArmReadError",
+            reply_error(reply)
+            or AppError(
+                code=AppCode.ARM_READ_ERROR,
                 message=f"ARM answered the read with {reply.status or reply.transport_error}.",
                 status=reply.status,
             )

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from devhost.settings import SettingsError, load_local_settings
+from shared.errors import InvalidRequest
 from shared.models import ProvisioningRequest
 from shared.operation import operation_id_for
-from shared.problems import InvalidRequest
 from shared.validation import decode_json, parse_envelope
 from tools.console import UsageError, problem_lines
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from shared.problems import InvalidRequest
+from shared.errors import InvalidRequest
 from shared.validation import parse_route_request
 from tests.e2e.harness import FUNCTION_KEY, Stack
 

@@ -23,9 +23,9 @@ from azure.core.exceptions import ResourceNotFoundError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.errors import InvalidRequest
 from shared.names import REJECTED_QUEUE, REQUEST_QUEUE
 from shared.operation import is_operation_id, operation_id_for
-from shared.problems import InvalidRequest
 from shared.validation import parse_envelope
 from tests.e2e.fuzzing import FuzzCounts, fuzz_run, raw_request
 from tests.e2e.harness import FUNCTION_KEY, REQUESTED, Stack

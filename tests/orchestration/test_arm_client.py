@@ -12,6 +12,7 @@ from azure.core.exceptions import ClientAuthenticationError
 
 from emulators.testing import free_port
 from shared import arm
+from shared.errors import UntrustedUrlError
 from shared.names import API_VERSION
 from tests.examples import SUBSCRIPTION, envelope
 from tests.orchestration.harness import AppUnderTest
@@ -90,7 +91,7 @@ class TestSend:
             asked.append(True)
             return "never-used"
 
-        with pytest.raises(arm.UntrustedUrlError, match="refusing to call"):
+        with pytest.raises(UntrustedUrlError, match="refusing to call"):
             arm.send("GET", url, arm_endpoint=app.stack.arm.url, token=token, correlation_id="c")
         assert asked == []
 

@@ -415,6 +415,22 @@ class TestIntakePaths:
         assert json.loads(record["message"])["requestId"] == "bad-1"
         assert record["reasons"][0]["path"].startswith("$.definition")
 
+    def test_request_id_reused_on_the_queue_is_dead_lettered(self, app: AppUnderTest) -> None:
+        """A reused requestId is the same IdentifierReused over HTTP (409) and the queue."""
+        app.scenario("QReuseHub", mode="sync")
+        app.queue_message(json.dumps(envelope("QReuseHub", request_id="key-q")), message_id="q-1")
+        app.run()
+        changed = envelope("QReuseHub", request_id="key-q", isActivity=True)
+        app.queue_message(json.dumps(changed), message_id="q-2")
+        (record,) = [r for r in app.rejected_messages() if r["messageId"] == "q-2"]
+        (reason,) = record["reasons"]
+        assert (reason["path"], reason["code"]) == ("$.requestId", "request_id_reused")
+        assert len(puts(app.arm_requests("QReuseHub"))) == 1
+        response = app.http("POST", "interactions", changed)
+        assert response.status_code == 409
+        (problem,) = json.loads(response.get_body())["errors"]
+        assert problem["code"] == "request_id_reused"
+
     def test_body_over_256_kb_is_413(self, app: AppUnderTest) -> None:
         """An oversized body is refused before it is parsed."""
         response = app.http("POST", "interactions", raw=b" " * (256 * 1024 + 1))

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from shared.arm_reply import (
+from shared.arm_reply import EXCERPT_CHARS, MAX_ERROR_DEPTH, ArmError, ArmReply, reply_error
+from shared.errors import (
     ERROR_BUDGET_UTF16,
-    EXCERPT_CHARS,
     MAX_CODE_CHARS,
     MAX_DETAILS,
-    MAX_ERROR_DEPTH,
-    ArmError,
-    ArmReply,
+    AppCode,
+    AppError,
+    ErrorObject,
     utf16_units,
 )
 
@@ -176,33 +176,58 @@ class TestArmErrorFromReply:
         """A 2xx reply only carries an error when it has an `error` object."""
         assert ArmError.from_reply(_reply(status, body)) is None
 
+    @pytest.mark.parametrize(
+        ("status", "body"),
+        [
+            pytest.param(409, {"error": {"code": "Conflict", "message": "Busy"}}, id="envelope"),
+            pytest.param(400, {"code": "InvalidName", "message": "Bad name"}, id="bare"),
+        ],
+    )
+    def test_reply_error_keeps_arms_own_error_as_arms(self, status: int, body: object) -> None:
+        """What ARM sent stays an ArmError; only the app's own accounts are AppErrors."""
+        error = reply_error(_reply(status, body))
+        assert type(error) is ArmError
+        assert error == ArmError.from_reply(_reply(status, body))
+
+
+class TestReplyErrorWithoutArmError:
+    """A failure ARM sent no error object for is described by the app, in an AppError."""
+
     def test_non_arm_failure_body_gets_a_generic_code_with_the_status(self) -> None:
         """A gateway page instead of an ARM error falls back to HttpError with the status."""
-        error = ArmError.from_reply(_reply(502, raw=b"<html>Bad gateway</html>"))
-        assert error is not None
-        assert (error.code, error.status) == ("HttpError", 502)
+        reply = _reply(502, raw=b"<html>Bad gateway</html>")
+        assert ArmError.from_reply(reply) is None
+        error = reply_error(reply)
+        assert isinstance(error, AppError)
+        assert (error.code, error.status) == (AppCode.HTTP_ERROR, 502)
         assert "HTTP 502" in error.message
         assert "<html>Bad gateway</html>" in error.message
 
     def test_failure_without_body_says_so(self) -> None:
         """An empty 404 still yields an error that names the status."""
-        error = ArmError.from_reply(_reply(404))
-        assert error is not None
+        error = reply_error(_reply(404))
+        assert isinstance(error, AppError)
         assert error.message.endswith("with HTTP 404 and no error body.")
 
     def test_transport_failure_becomes_a_transport_error(self) -> None:
         """No HTTP response gives the TransportError code and names the failure kind."""
-        error = ArmError.from_reply(ArmReply.transport_failure("GET", URL, "connection"))
-        assert error is not None
-        assert (error.code, error.status) == ("TransportError", None)
+        error = reply_error(ArmReply.transport_failure("GET", URL, "connection"))
+        assert isinstance(error, AppError)
+        assert (error.code, error.status) == (AppCode.TRANSPORT_ERROR, None)
         assert "(connection)" in error.message
 
+    def test_success_has_no_error(self) -> None:
+        """A 2xx reply without an error object reports none."""
+        assert reply_error(_reply(200, {"properties": {"provisioningState": "Succeeded"}})) is None
+
+
+class TestNesting:
     def test_deeply_nested_details_are_cut(self) -> None:
         """Details nest at most MAX_ERROR_DEPTH levels, however deep the body goes."""
         inner: dict[str, object] = {"code": "Leaf", "message": "m"}
         for level in range(10):
             inner = {"code": f"L{level}", "message": "m", "details": [inner]}
-        error = ArmError.from_reply(_reply(400, {"error": inner}))
+        error: ErrorObject | None = ArmError.from_reply(_reply(400, {"error": inner}))
         depth = 0
         while error is not None and error.details:
             error, depth = error.details[0], depth + 1
@@ -210,7 +235,7 @@ class TestArmErrorFromReply:
 
 
 class TestErrorBounds:
-    """Every ArmError fits the custom status budget, whatever ARM sent."""
+    """Every error object fits the custom status budget, whatever ARM sent."""
 
     @staticmethod
     def nested(depth: int, width: int, text: str) -> dict[str, object]:

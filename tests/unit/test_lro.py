@@ -161,7 +161,7 @@ def summary(run: Run) -> tuple[Outcome, str | None, str | None]:
     return run.finish.outcome, run.finish.provisioning_state, code
 
 
-def error_of(run: Run) -> ArmError:
+def error_of(run: Run) -> ArmError | AppError:
     """The error a finished run ended with."""
     assert run.finish is not None, f"still running after {run.calls}"
     assert run.finish.error is not None, f"finished {run.finish.outcome} without an error"

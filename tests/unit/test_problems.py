@@ -7,12 +7,12 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from shared.errors import InvalidRequest
 from shared.problems import (
     INVALID_REQUEST_TYPE,
     MAX_LISTED_PROBLEMS,
     MAX_PROBLEM_TEXT,
     PROBLEM_JSON,
-    InvalidRequest,
     Problem,
     dead_letter_record,
     problem_details,

@@ -6,10 +6,11 @@ import asyncio
 
 import pytest
 
+from shared.errors import SettingsError
 from shared.message_intake import Rejection, accept_message
 from shared.models import Target
 from shared.scopes import out_of_scope, parse_scopes
-from shared.settings import Settings, SettingsError
+from shared.settings import Settings
 from tests.examples import DOC_SUBSCRIPTION as SUB
 
 TARGET = Target.model_validate(

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared.settings import Settings, SettingsError
+from shared.errors import SettingsError
+from shared.settings import Settings
 from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from shared.errors import ConflictError
 from shared.models import ProvisioningRequest
 from shared.operation import OperationInput, OperationStatus, OperationView
-from shared.submission import ConflictError, Decision, decide
+from shared.submission import Decision, decide
 from tests.examples import doc_example, doc_request, operation_input
 
 RUNNING = [OperationStatus.ACCEPTED, OperationStatus.RUNNING]

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from shared.errors import InvalidRequest
 from shared.models import ProvisioningRequest
-from shared.problems import InvalidRequest
 from shared.validation import decode_json, parse_envelope, parse_route_request
 from tests.examples import DOC_RESOURCE_GROUP as RESOURCE_GROUP
 from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
