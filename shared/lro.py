@@ -38,11 +38,8 @@ resource's provisioningState decides.
 
 from __future__ import annotations
 
-import hashlib
-import math
 import re
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated, Final, Literal, NamedTuple
@@ -50,6 +47,7 @@ from urllib.parse import urljoin
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from shared import waits
 from shared.arm_reply import ArmError, ArmReply, reply_error
 from shared.endpoints import arm_origin, describe_origin, is_trusted_url
 from shared.errors import AppCode, AppError
@@ -58,12 +56,6 @@ from shared.names import API_VERSION
 # RPC Addendum "Retrying REST Calls": retry 408, 5xx and socket errors; 429 is ARM throttling.
 # Any other error status is retried too when the reply names a wait (see `advance`).
 TRANSIENT_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
-# Computed waits double per step; the exponent is capped so a huge count cannot overflow.
-BACKOFF_FACTOR: Final = 2.0
-MAX_BACKOFF_EXPONENT: Final = 30
-# A Retry-After with more integer digits than this is absurd: it means "as long as allowed".
-MAX_RETRY_AFTER_DIGITS: Final = 9
-_NUMBER = re.compile(r"([0-9]+)(?:\.[0-9]+)?")
 _COUNT = re.compile(r"[0-9]{1,9}")
 
 
@@ -259,7 +251,7 @@ def advance(state: LroState, reply: ArmReply, *, now: datetime) -> tuple[LroStat
     now = _utc(now)
     state = _observe(state, reply)
     status = reply.status
-    hint = requested_wait(reply, now)
+    hint = waits.requested_wait(reply, now)
     if status is None or status in TRANSIENT_STATUSES:
         return _retry(state, reply, hint, now)
     kind = state.next_request.kind
@@ -310,29 +302,6 @@ def failed_in_app(state: LroState, message: str) -> Finish:
     return _finish(state, Outcome.FAILED, AppError(code=AppCode.OPERATION_ERROR, message=message))
 
 
-def requested_wait(reply: ArmReply, now: datetime) -> timedelta | None:
-    """The wait a reply asks for, unclamped; None when it names none or only garbage.
-
-    Order: retry-after-ms, x-ms-retry-after-ms, then Retry-After as seconds or an HTTP-date
-    (measured from the reply's Date header if readable, else from `now`, rounded up).
-    """
-    for name, unit in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001)):
-        wait = _number_wait(reply.header(name), unit)
-        if wait is not None:
-            return wait
-    value = reply.header("retry-after")
-    if value is None:
-        return None
-    wait = _number_wait(value, 1.0)
-    if wait is not None:
-        return wait
-    when = _http_date(value)
-    if when is None:
-        return None
-    reference = _http_date(reply.header("date") or "") or _utc(now)
-    return timedelta(seconds=max(0, math.ceil((when - reference).total_seconds())))
-
-
 # Reading one reply, by request kind. Each returns the new state and a Finish or the next call.
 
 
@@ -344,9 +313,9 @@ def _read_put(state: LroState, reply: ArmReply, status: int) -> _Decision:
         follow = _poll_request(state, reply, "azure-asyncoperation", RequestKind.POLL_OPERATION)
         if isinstance(follow, Finish):
             return state, follow
-        return state, _Next(follow or _get_resource(state), _poll_wait(state))
+        return state, _Next(follow or resource_request(state), _poll_wait(state))
     if status in (200, 201, 204):
-        return state, _Next(_get_resource(state), None)
+        return state, _Next(resource_request(state), None)
     if status == 202:
         return _read_accepted(state, reply)
     return state, _unexpected(state, reply, status)
@@ -365,7 +334,7 @@ def _read_accepted(state: LroState, reply: ArmReply) -> _Decision:
             return state, _Next(follow, _poll_wait(state))
     # A resource created by a bare 202 may 404 until it is done (RPC async-api-reference).
     state = state.model_copy(update={"not_found_tolerated": True})
-    return state, _Next(_get_resource(state), _poll_wait(state))
+    return state, _Next(resource_request(state), _poll_wait(state))
 
 
 def _read_operation(state: LroState, reply: ArmReply, status: int) -> _Decision:
@@ -385,7 +354,7 @@ def _read_operation(state: LroState, reply: ArmReply, status: int) -> _Decision:
     verdict = raw.lower()
     if verdict == "succeeded":
         # No final-state-via in the swagger: AutoRest's PUT default is original-uri, a final GET.
-        return state, _Next(_get_resource(state), None)
+        return state, _Next(resource_request(state), None)
     if verdict == "failed":
         error = _reply_error(
             reply, AppCode.PROVISIONING_FAILED, "ARM reports the operation Failed."
@@ -406,7 +375,7 @@ def _status_unreadable(state: LroState) -> _Decision:
     # (docs/contracts/arm-lro.md §7), so its 404s are tolerated as after a bare 202; one already
     # seen must not vanish.
     state = state.model_copy(update={"not_found_tolerated": state.provisioning_state is None})
-    return state, _Next(_get_resource(state), _poll_wait(state))
+    return state, _Next(resource_request(state), _poll_wait(state))
 
 
 def _read_location(state: LroState, reply: ArmReply, status: int) -> _Decision:
@@ -420,9 +389,9 @@ def _read_location(state: LroState, reply: ArmReply, status: int) -> _Decision:
         state, finish = _judge_resource(state, reply)
         if finish is not None:
             return state, finish
-        return state, _Next(_get_resource(state), _poll_wait(state))
+        return state, _Next(resource_request(state), _poll_wait(state))
     if status in (200, 201, 204):
-        return state, _Next(_get_resource(state), None)
+        return state, _Next(resource_request(state), None)
     return state, _unexpected(state, reply, status)
 
 
@@ -558,41 +527,14 @@ def _poll_wait(state: LroState) -> timedelta:
 
 def _backoff(state: LroState, first: timedelta, step: int) -> timedelta:
     policy = state.policy
-    exponent = min(max(step, 0), MAX_BACKOFF_EXPONENT)
-    seconds = min(
-        first.total_seconds() * BACKOFF_FACTOR**exponent, policy.backoff_cap.total_seconds()
-    )
-    seconds *= 1 - policy.jitter_ratio * _jitter_fraction(state)
-    return _clamp(timedelta(seconds=seconds), policy)
-
-
-def _jitter_fraction(state: LroState) -> float:
-    # Derived from the operation and its progress so replays compute the same value.
-    seed = f"{state.resource_url}|{state.polls}|{state.transient_failures}".encode()
-    return int.from_bytes(hashlib.sha256(seed).digest()[:8], "big") / 2**64
+    # Seeded by the operation and its progress, so replays compute the same wait.
+    seed = f"{state.resource_url}|{state.polls}|{state.transient_failures}"
+    jitter = policy.jitter_ratio * waits.jitter_fraction(seed)
+    return _clamp(waits.backoff(first, step, cap=policy.backoff_cap, jitter=jitter), policy)
 
 
 def _clamp(wait: timedelta, policy: PollingPolicy) -> timedelta:
-    return max(policy.min_wait, min(wait, policy.max_wait))
-
-
-def _number_wait(value: str | None, unit_seconds: float) -> timedelta | None:
-    if value is None:
-        return None
-    match = _NUMBER.fullmatch(value.strip())
-    if match is None:
-        return None
-    if len(match.group(1)) > MAX_RETRY_AFTER_DIGITS:
-        return timedelta.max
-    return timedelta(seconds=float(match.group(0)) * unit_seconds)
-
-
-def _http_date(value: str) -> datetime | None:
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, OverflowError, IndexError):
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return waits.clamp(wait, policy.min_wait, policy.max_wait)
 
 
 # Poll URLs.
@@ -617,7 +559,8 @@ def _poll_request(
     return _finish(state, Outcome.FAILED, error)
 
 
-def _get_resource(state: LroState) -> ArmRequest:
+def resource_request(state: LroState) -> ArmRequest:
+    """The GET of the resource itself: the final read, and the read before the PUT."""
     return ArmRequest(method="GET", url=state.resource_url, kind=RequestKind.GET_RESOURCE)
 
 

@@ -181,9 +181,7 @@ def _read_first(
     call = ArmCall(
         operation_id=operation.operation_id,
         correlation_id=operation.correlation_id,
-        request=lro.ArmRequest(
-            method="GET", url=state.resource_url, kind=lro.RequestKind.GET_RESOURCE
-        ),
+        request=lro.resource_request(state),
     )
     try:
         raw = yield context.call_activity_with_retry(

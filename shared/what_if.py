@@ -33,9 +33,7 @@ async def what_if(request: ProvisioningRequest, settings: Settings) -> Verdict:
     call = ArmCall(
         operation_id=operation_id_for(request.target),
         correlation_id=str(uuid.uuid4()),
-        request=lro.ArmRequest(
-            method="GET", url=state.resource_url, kind=lro.RequestKind.GET_RESOURCE
-        ),
+        request=lro.resource_request(state),
     )
     raw = await asyncio.to_thread(call_arm, call.model_dump(mode="json", by_alias=True))
     reply = ArmReply.model_validate(raw)
