@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import AwareDatetime
 
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 DATA_VERSION = "1.0"
 REJECTED_SUBJECT = "interactions/rejected"
+# A rejected message never became an operation, so its outcome is not an OperationStatus.
+REJECTED: Final = "Rejected"
+EventOutcome = OperationStatus | Literal["Rejected"]
 
 
 class CompletionData(CamelModel):
@@ -34,7 +37,7 @@ class CompletionData(CamelModel):
     resource_group: str | None
     hub: str | None
     interaction_name: str | None
-    outcome: OperationStatus
+    outcome: EventOutcome
     provisioning_state: str | None = None
     error: OutcomeError | None = None
     problems: list[Problem] | None = None
@@ -73,9 +76,9 @@ class CompletionEvent(CamelModel):
         )
 
 
-def event_type(outcome: OperationStatus) -> str:
+def event_type(outcome: EventOutcome) -> str:
     """`CustomerInsights.InteractionType.Provisioning<Outcome>`."""
-    return f"{EVENT_TYPE_PREFIX}Provisioning{outcome.value}"
+    return f"{EVENT_TYPE_PREFIX}Provisioning{outcome}"
 
 
 def _target_fields(target: Target | None) -> dict[str, Any]:
@@ -142,13 +145,13 @@ def rejection_event(
     return CompletionEvent(
         id=event_id,
         subject=target.subject if target is not None else REJECTED_SUBJECT,
-        event_type=event_type(OperationStatus.REJECTED),
+        event_type=event_type(REJECTED),
         event_time=received_at,
         data=CompletionData(
             operation_id=None,
             request_id=request_id,
             **_target_fields(target),
-            outcome=OperationStatus.REJECTED,
+            outcome=REJECTED,
             # An Event Grid event is at most 1 MB, and a subscriber reads the reasons, not 60,000
             # of them: the dead-letter record keeps what fits of the rest (problems.fit_to_queue).
             problems=listed(problems),

@@ -34,7 +34,6 @@ class OperationStatus(StrEnum):
     FAILED = "Failed"
     TIMED_OUT = "TimedOut"
     CANCELED = "Canceled"
-    REJECTED = "Rejected"
 
     @property
     def is_terminal(self) -> bool:

@@ -11,10 +11,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from shared.events import event_type
-from shared.operation import OperationStatus
+from shared.events import REJECTED, event_type
 
-REJECTED_EVENT_TYPE = event_type(OperationStatus.REJECTED)
+REJECTED_EVENT_TYPE = event_type(REJECTED)
 _TIMEOUT_SECONDS = 5.0
 
 

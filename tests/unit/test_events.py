@@ -11,7 +11,14 @@ import pytest
 from azure.functions.eventgrid import EventGridEventOutConverter
 
 from shared.arm_reply import ArmError
-from shared.events import CompletionEvent, completion_event, event_type, rejection_event
+from shared.events import (
+    REJECTED,
+    CompletionEvent,
+    EventOutcome,
+    completion_event,
+    event_type,
+    rejection_event,
+)
 from shared.models import Target
 from shared.operation import OperationInput, OperationResult, OperationStatus
 from shared.problems import MAX_LISTED_PROBLEMS, Problem
@@ -74,13 +81,13 @@ class TestEventType:
         [
             *[pytest.param(status, name, id=status.value) for status, name in TERMINAL.items()],
             pytest.param(
-                OperationStatus.REJECTED,
+                REJECTED,
                 "CustomerInsights.InteractionType.ProvisioningRejected",
                 id="Rejected",
             ),
         ],
     )
-    def test_type_names_the_outcome(self, status: OperationStatus, expected: str) -> None:
+    def test_type_names_the_outcome(self, status: EventOutcome, expected: str) -> None:
         """The event type is CustomerInsights.InteractionType.Provisioning<Outcome>."""
         assert event_type(status) == expected
 

@@ -245,6 +245,12 @@ class TestOperationResultFromFinish:
         """The outcome table covers every lro.Outcome."""
         assert set(OUTCOME_STATUS) == set(Outcome)
 
+    def test_every_status_is_one_an_operation_can_have(self) -> None:
+        """Accepted and Running while it runs, else an outcome's status: no status is unused."""
+        running = {OperationStatus.ACCEPTED, OperationStatus.RUNNING}
+        assert set(OperationStatus) == running | set(OUTCOME_STATUS.values())
+        assert not any(status.is_terminal for status in running)
+
     @pytest.mark.parametrize(
         ("outcome", "status"),
         [
