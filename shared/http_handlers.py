@@ -70,23 +70,18 @@ async def post_interaction(req: func.HttpRequest, client: Any) -> func.HttpRespo
 
 async def get_operation(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """The status of an operation."""
-    operation_id = req.route_params.get("operationId", "")
-    if not is_operation_id(operation_id):
-        return _not_found(operation_id)
-    view = await read_operation(client, operation_id)
-    if view is None:
-        return _not_found(operation_id)
+    view = await _routed_operation(req, client)
+    if isinstance(view, func.HttpResponse):
+        return view
     return _view_response(req, view, status_code=200)
 
 
 async def cancel_operation(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """Ask a running operation to stop polling; it ends as Canceled with its event."""
-    operation_id = req.route_params.get("operationId", "")
-    if not is_operation_id(operation_id):
-        return _not_found(operation_id)
-    view = await read_operation(client, operation_id)
-    if view is None:
-        return _not_found(operation_id)
+    view = await _routed_operation(req, client)
+    if isinstance(view, func.HttpResponse):
+        return view
+    operation_id = view.operation_id
     if view.status.is_terminal:
         return _already_finished(view)
     try:
@@ -101,6 +96,16 @@ async def cancel_operation(req: func.HttpRequest, client: Any) -> func.HttpRespo
         return _already_finished(latest)
     logger.info("%s cancel requested", log_context(operation_id, view.correlation_id))
     return _view_response(req, view, status_code=202)
+
+
+async def _routed_operation(
+    req: func.HttpRequest, client: Any
+) -> OperationView | func.HttpResponse:
+    """The operation the route names, or the 404 for an id that is malformed or unknown."""
+    operation_id = req.route_params.get("operationId", "")
+    # Checked before any durable call: the client puts the id into its URL unescaped.
+    view = await read_operation(client, operation_id) if is_operation_id(operation_id) else None
+    return _not_found(operation_id) if view is None else view
 
 
 async def _submit(

@@ -115,6 +115,13 @@ class OperationResult(CamelModel):
             changes=changes or [],
         )
 
+    def reported(self) -> dict[str, Any]:
+        """The result's fields that the progress and the status view repeat, by field name."""
+        return {name: getattr(self, name) for name in _REPORTED}
+
+
+_REPORTED = ("status", "provisioning_state", "polls", "completed_at", "error", "change", "changes")
+
 
 class OperationInput(CamelModel):
     """The orchestration input; continue_as_new carries it forward with `lro` filled in."""
@@ -233,16 +240,7 @@ class OperationProgress(CamelModel):
     @classmethod
     def finished(cls, result: OperationResult, *, updated_at: datetime) -> OperationProgress:
         """The progress that reports a known outcome before the orchestration completes."""
-        return cls(
-            status=result.status,
-            provisioning_state=result.provisioning_state,
-            polls=result.polls,
-            updated_at=updated_at,
-            completed_at=result.completed_at,
-            error=result.error,
-            change=result.change,
-            changes=result.changes,
-        )
+        return cls(**result.reported(), updated_at=updated_at)
 
 
 class OperationView(CamelModel):
@@ -286,17 +284,7 @@ class OperationView(CamelModel):
             "last_updated_at": last_updated_at,
         }
         if isinstance(output, dict) and runtime_status == "Completed":
-            result = OperationResult.model_validate(output)
-            return cls(
-                **common,
-                status=result.status,
-                provisioning_state=result.provisioning_state,
-                polls=result.polls,
-                completed_at=result.completed_at,
-                error=result.error,
-                change=result.change,
-                changes=result.changes,
-            )
+            return cls(**common, **OperationResult.model_validate(output).reported())
         progress = (
             OperationProgress.model_validate(custom_status)
             if isinstance(custom_status, dict)
