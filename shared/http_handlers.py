@@ -14,7 +14,13 @@ from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
-from shared.errors import ConflictError, IdentifierReused, InvalidRequest, ProblemCode
+from shared.errors import (
+    ArmReadError,
+    ConflictError,
+    IdentifierReused,
+    InvalidRequest,
+    ProblemCode,
+)
 from shared.models import ProvisioningRequest
 from shared.names import CANCEL_EVENT, ROUTE_PREFIX
 from shared.operation import OperationView, is_operation_id, log_context
@@ -186,7 +192,6 @@ def _idempotency_key(req: func.HttpRequest) -> str | None:
 
 
 async def _what_if(request: ProvisioningRequest) -> func.HttpResponse:
-    from shared.errors import ArmReadError
     from shared.what_if import what_if
 
     try:
