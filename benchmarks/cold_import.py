@@ -7,11 +7,12 @@ interpreter start-up is excluded. Prints medians and the overhead ratio; the bud
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from benchmarks.fresh_interpreter import probe_json
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET = 0.30
@@ -28,15 +29,7 @@ APP = "import function_app"
 
 def sample(imports: str) -> dict[str, float]:
     """Import `imports` in a new interpreter and return its timing."""
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE.format(imports=imports)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, float] = json.loads(out)
-    return result
+    return probe_json(PROBE.format(imports=imports), cwd=ROOT)
 
 
 def main() -> int:

@@ -45,8 +45,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -57,6 +55,7 @@ from typing import Any
 import aiohttp
 import azure.functions as func
 
+from benchmarks.fresh_interpreter import probe_json
 from devhost.bindings import activity_trigger, http_response, http_trigger, json_text
 from devhost.indexing import index_metadata
 from devhost.invoker import Invoker
@@ -334,16 +333,12 @@ print(json.dumps(steps))
 
 def probe(app_dir: Path, steps: tuple[tuple[str, str], ...], setup: str = "") -> dict[str, float]:
     """Seconds of each step in a fresh interpreter in `app_dir`, as the worker starts there."""
-    out = subprocess.run(
-        [sys.executable, "-X", "no_debug_ranges", "-c", PROBE.format(setup=setup, steps=steps)],
+    return probe_json(
+        PROBE.format(setup=setup, steps=steps),
         cwd=app_dir,
+        options=["-X", "no_debug_ranges"],
         env={**worker_environment(), "PYTHONPATH": str(ROOT)},
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, float] = json.loads(out)
-    return result
+    )
 
 
 def cold_start(app_dir: Path, starts: int) -> dict[str, float | None]:

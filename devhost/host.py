@@ -92,9 +92,7 @@ class Host:
     @property
     def url(self) -> str:
         """Base URL, e.g. `http://127.0.0.1:7071`."""
-        if self._url is None:
-            raise RuntimeError("the host has not been started")
-        return self._url
+        return _once_started(self._url)
 
     @property
     def route_prefix(self) -> str:
@@ -104,23 +102,17 @@ class Host:
     @property
     def index(self) -> FunctionIndex:
         """The app's functions."""
-        if self._index is None:
-            raise RuntimeError("the host has not been started")
-        return self._index
+        return _once_started(self._index)
 
     @property
     def worker(self) -> LanguageWorker:
         """The app's language worker process."""
-        if self._worker is None:
-            raise RuntimeError("the host has not been started")
-        return self._worker
+        return _once_started(self._worker)
 
     @property
     def engine(self) -> DurableEngine:
         """The durable engine running the app's orchestrations."""
-        if self._engine is None:
-            raise RuntimeError("the host has not been started")
-        return self._engine
+        return _once_started(self._engine)
 
     async def start(self) -> None:
         """Apply the settings, index the app, and start serving; stops cleanly on failure."""
@@ -135,9 +127,7 @@ class Host:
 
     async def invoke(self, function_name: str, trigger: TriggerInput) -> pb.TypedData | None:
         """Run a function in the worker with full binding handling; its `$return` value."""
-        if self._invoker is None:
-            raise RuntimeError("the host has not been started")
-        return await self._invoker.invoke(function_name, trigger)
+        return await _once_started(self._invoker).invoke(function_name, trigger)
 
     async def run_activity(self, name: str, input_json: str) -> str:
         """Run activity `name` with the orchestrator's JSON input; its result as JSON text."""
@@ -154,9 +144,7 @@ class Host:
         await self.worker.restart(self.environment)
 
     def _durable_functions(self) -> DurableFunctions:
-        if self._durable is None:
-            raise RuntimeError("the host has not been started")
-        return self._durable
+        return _once_started(self._durable)
 
     async def stop(self) -> None:
         """Stop listeners, the engine and the server, close clients, restore the environment.
@@ -314,6 +302,13 @@ class Host:
         task = asyncio.create_task(work, name=what)
         task.add_done_callback(_report_crash)
         self._tasks.append(task)
+
+
+def _once_started[T](part: T | None) -> T:
+    """`part`, which `start()` sets; None means the host was never started."""
+    if part is None:
+        raise RuntimeError("the host has not been started")
+    return part
 
 
 def _bind(port: int) -> socket.socket:

@@ -171,10 +171,8 @@ class _DurableHttpApi:
             data_json = unwrap_body(await request.text())
             await self.engine.raise_event(instance_id, request.match_info["event_name"], data_json)
         # The instance can finish or be purged while the body is read.
-        except InstanceNotFound as exc:
-            return _error(404, str(exc))
-        except InstanceNotRunning as exc:
-            return _error(410, str(exc))
+        except (InstanceNotFound, InstanceNotRunning) as exc:
+            return _instance_gone(exc)
         except ValueError as exc:
             return _error(400, str(exc))
         return web.Response(status=202)
@@ -189,10 +187,8 @@ class _DurableHttpApi:
             await self.engine.terminate(
                 request.match_info["instance_id"], request.query.get("reason", "")
             )
-        except InstanceNotFound as exc:
-            return _error(404, str(exc))
-        except InstanceNotRunning as exc:
-            return _error(410, str(exc))
+        except (InstanceNotFound, InstanceNotRunning) as exc:
+            return _instance_gone(exc)
         return web.Response(status=202)
 
     async def purge(self, request: web.Request) -> web.Response:
@@ -259,6 +255,12 @@ def _is_loopback(address: str | None) -> bool:
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"Message": message, "ExceptionMessage": message}, status=status)
+
+
+def _instance_gone(exc: InstanceNotFound | InstanceNotRunning) -> web.Response:
+    """404 for an unknown instance, 410 for a finished one: what raising an event to it or
+    terminating it answers."""
+    return _error(404 if isinstance(exc, InstanceNotFound) else 410, str(exc))
 
 
 def _flag(query: Any, name: str, *, default: bool) -> bool:
