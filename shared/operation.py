@@ -26,7 +26,7 @@ Source = Literal["http", "queue", "eventgrid"]
 
 
 class OperationStatus(StrEnum):
-    """The status vocabulary of the operations API and the completion events."""
+    """An operation's status; a completion event's outcome is a terminal one (or events.REJECTED)."""
 
     ACCEPTED = "Accepted"
     RUNNING = "Running"
