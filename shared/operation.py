@@ -26,7 +26,7 @@ Source = Literal["http", "queue", "eventgrid"]
 
 
 class OperationStatus(StrEnum):
-    """An operation's status; a completion event's outcome is a terminal one (or events.REJECTED)."""
+    """An operation's status; a completion event's outcome is a terminal one or REJECTED."""
 
     ACCEPTED = "Accepted"
     RUNNING = "Running"
