@@ -223,7 +223,7 @@ def _view_response(
     url = _status_url(req, view.operation_id)
     headers = {"Location": url}
     if not view.status.is_terminal:
-        headers["Retry-After"] = str(_retry_after(view))
+        headers["Retry-After"] = str(_suggested_retry_after(view))
     body = view.model_copy(update={"links": {"status": url}})
     return func.HttpResponse(
         body.model_dump_json(by_alias=True),
@@ -263,7 +263,8 @@ def _already_finished(view: OperationView) -> func.HttpResponse:
     )
 
 
-def _retry_after(view: OperationView) -> int:
+def _suggested_retry_after(view: OperationView) -> int:
+    # The Retry-After this API sends its own callers; ARM's is read in shared/waits.py.
     if view.next_poll_at is None:
         return DEFAULT_RETRY_AFTER_SECONDS
     seconds = (view.next_poll_at - datetime.now(UTC)).total_seconds()

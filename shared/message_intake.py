@@ -1,7 +1,9 @@
 """Intake of queue messages and Event Grid events: start the operation, or reject the message.
 
 A message that can never be provisioned is not retried: the caller writes `Rejection.record`
-to the dead-letter queue and publishes `Rejection.event`. A message that conflicts with a
+to the dead-letter queue (REJECTED_QUEUE, interaction-requests-rejected; the record is built by
+shared/problems.py) and publishes `Rejection.event`. The platform's `-poison` queue is another
+thing: where a message goes after maxDequeueCount failed tries. A message that conflicts with a
 running operation raises `ConflictError`, so the platform redelivers it later.
 """
 
