@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from azure.storage.queue import QueueClient
 
 from devhost.host import Host
 from devhost.host_thread import HostThread
@@ -95,3 +96,12 @@ def start_host(sample_settings: dict[str, str], tmp_path: Path) -> Iterator[Star
     yield start
     for thread in started:
         thread.stop()
+
+
+@pytest.fixture
+def queues(sample_settings: dict[str, str]) -> dict[str, QueueClient]:
+    """Plain SDK clients for the sample's jobs, done and poison queues."""
+    connection = sample_settings["AzureWebJobsStorage"]
+    jobs = sample_settings["SAMPLE_JOBS_QUEUE"]
+    names = {"jobs": jobs, "done": sample_settings["SAMPLE_DONE_QUEUE"], "poison": f"{jobs}-poison"}
+    return {k: QueueClient.from_connection_string(connection, n) for k, n in names.items()}
