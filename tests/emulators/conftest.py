@@ -23,6 +23,26 @@ HUB = "ContosoHub"
 API_VERSION = "2017-04-26"
 TIMEOUT = 10
 
+# One valid event of each schema for the Event Grid tests (publish, validation, delivery):
+# every field the schema allows is set, so a test can drop or change one and name it.
+EVENT: dict[str, Any] = {
+    "id": "evt-1",
+    "subject": "interactions/Contact",
+    "eventType": "Interactions.Provisioned",
+    "eventTime": "2026-11-28T20:54:12.9245412Z",
+    "data": {"state": "Succeeded"},
+    "dataVersion": "1.0",
+}
+CLOUD_EVENT: dict[str, Any] = {
+    "id": "ce-1",
+    "source": "/interactions",
+    "type": "Interactions.Provisioned",
+    "specversion": "1.0",
+    "time": "2026-11-28T20:54:12Z",
+    "subject": "interactions/Contact",
+    "data": {"state": "Succeeded"},
+}
+
 
 @dataclass(frozen=True)
 class ArmTarget:

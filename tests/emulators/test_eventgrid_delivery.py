@@ -2,49 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 import requests
 
-from emulators.eventgrid import DEFAULT_TOPIC_KEY, EventGridEmulator
+from emulators.eventgrid import EventGridEmulator
 from emulators.testing import eventgrid_fixture, free_port, wait_until
 
 # The webhook fixtures are used by name, which ruff cannot see.
+from tests.emulators.conftest import CLOUD_EVENT, EVENT
 from tests.emulators.webhook import Webhook, _fresh_webhook, _webhook  # noqa: F401
+from tests.emulators.webhook import publish_accepted as _publish
 
 eventgrid = eventgrid_fixture(scope="module")
-
-EVENT = {
-    "id": "evt-1",
-    "subject": "interactions/Contact",
-    "eventType": "Interactions.Provisioned",
-    "eventTime": "2026-11-28T20:54:12Z",
-    "data": {"state": "Succeeded"},
-}
-CLOUD_EVENT = {
-    "id": "ce-1",
-    "source": "/interactions",
-    "type": "Interactions.Provisioned",
-    "specversion": "1.0",
-}
 
 
 def _subscribe(emulator: EventGridEmulator, endpoint: str, **extra: Any) -> requests.Response:
     return requests.post(
         f"{emulator.url}/_emulator/subscriptions", json={"endpoint": endpoint, **extra}, timeout=15
     )
-
-
-def _publish(emulator: EventGridEmulator, payload: object, content_type: str) -> None:
-    response = requests.post(
-        emulator.topic_endpoint,
-        data=json.dumps(payload),
-        headers={"aeg-sas-key": DEFAULT_TOPIC_KEY, "Content-Type": content_type},
-        timeout=5,
-    )
-    assert response.status_code == 200, response.text
 
 
 def _deliveries(emulator: EventGridEmulator) -> list[dict[str, Any]]:

@@ -6,17 +6,17 @@ that feeds the app's Event Grid trigger must let only intake events through.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 import requests
 
-from emulators.eventgrid import DEFAULT_TOPIC_KEY, EventGridEmulator
+from emulators.eventgrid import EventGridEmulator
 from emulators.testing import eventgrid_fixture, wait_until
 
 # The webhook fixtures are used by name, which ruff cannot see.
 from tests.emulators.webhook import Webhook, _fresh_webhook, _webhook  # noqa: F401
+from tests.emulators.webhook import publish_accepted as _publish
 
 eventgrid = eventgrid_fixture(scope="module")
 
@@ -36,16 +36,6 @@ def _event(event_id: str, event_type: str) -> dict[str, Any]:
 
 def _subscribe(emulator: EventGridEmulator, body: dict[str, Any]) -> requests.Response:
     return requests.post(f"{emulator.url}/_emulator/subscriptions", json=body, timeout=15)
-
-
-def _publish(emulator: EventGridEmulator, events: list[dict[str, Any]], content_type: str) -> None:
-    response = requests.post(
-        emulator.topic_endpoint,
-        data=json.dumps(events),
-        headers={"aeg-sas-key": DEFAULT_TOPIC_KEY, "Content-Type": content_type},
-        timeout=5,
-    )
-    assert response.status_code == 200, response.text
 
 
 def _delivered_ids(emulator: EventGridEmulator) -> list[str]:
