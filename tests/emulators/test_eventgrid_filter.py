@@ -15,8 +15,7 @@ from emulators.eventgrid import EventGridEmulator
 from emulators.testing import eventgrid_fixture, wait_until
 
 # The webhook fixtures are used by name, which ruff cannot see.
-from tests.emulators.webhook import Webhook, _fresh_webhook, _webhook  # noqa: F401
-from tests.emulators.webhook import publish_accepted as _publish
+from tests.emulators.webhook import Webhook, _fresh_webhook, _webhook, publish_accepted  # noqa: F401
 
 eventgrid = eventgrid_fixture(scope="module")
 
@@ -51,7 +50,7 @@ def _wait_for_a_later_delivery(
     Deliveries leave one queue in order, so once this one is delivered any event wrongly
     queued by an earlier publish has been delivered too: absence can then be asserted.
     """
-    _publish(emulator, [event], content_type)
+    publish_accepted(emulator, [event], content_type)
     wait_until(lambda: event["id"] in _delivered_ids(emulator), what=f"delivery of {event['id']}")
 
 
@@ -70,7 +69,7 @@ def test_only_included_event_types_are_delivered_ignoring_case(eventgrid, webhoo
         filter_body.get("includedEventTypes") or filter_body["filter"]["includedEventTypes"]
     )
 
-    _publish(
+    publish_accepted(
         eventgrid,
         [_event("done-1", SUCCEEDED), _event("intake-1", REQUESTED), _event("done-2", SUCCEEDED)],
         "application/json",
@@ -89,7 +88,7 @@ def test_without_a_filter_every_event_type_is_delivered(eventgrid, webhook):
     response = _subscribe(eventgrid, {"endpoint": webhook.url})
     assert response.json()["filter"] == {"includedEventTypes": None}
 
-    _publish(
+    publish_accepted(
         eventgrid, [_event("done-1", SUCCEEDED), _event("intake-1", REQUESTED)], "application/json"
     )
 
@@ -111,7 +110,7 @@ def test_cloud_events_are_filtered_by_their_type(eventgrid, webhook):
         for event_id, kind in (("done-1", SUCCEEDED), ("intake-1", REQUESTED))
     ]
 
-    _publish(eventgrid, cloud, "application/cloudevents-batch+json")
+    publish_accepted(eventgrid, cloud, "application/cloudevents-batch+json")
 
     _wait_for_a_later_delivery(
         eventgrid, {**cloud[1], "id": "intake-2"}, "application/cloudevents-batch+json"
