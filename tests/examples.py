@@ -46,6 +46,17 @@ DOC_RESOURCE_GROUP = "TestHubRG"
 OTHER_SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 
+# The field flags ARM's PUT and GET answers report false when the request did not set them (the
+# swagger example's 200 response, docs/contracts/arm-lro.md §3); the ARM emulator must match.
+UNSET_FIELD_FLAGS: dict[str, bool] = {
+    "isArray": False,
+    "isEnum": False,
+    "isFlagEnum": False,
+    "isImage": False,
+    "isLocalizedString": False,
+    "isName": False,
+}
+
 
 def doc_example() -> dict[str, Any]:
     """examples/interaction.json: a valid envelope whose target relies on the defaults."""

@@ -13,7 +13,7 @@ from shared.problems import InvalidRequest
 from shared.validation import decode_json, parse_envelope, parse_route_request
 from tests.examples import DOC_RESOURCE_GROUP as RESOURCE_GROUP
 from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
-from tests.examples import OTHER_SUBSCRIPTION, ROOT
+from tests.examples import OTHER_SUBSCRIPTION, ROOT, UNSET_FIELD_FLAGS
 
 # The PUT request of the swagger example InteractionsCreateOrUpdate.json
 # (docs/contracts/arm-lro.md §3).
@@ -37,12 +37,7 @@ SPEC_REQUEST_PROPERTIES: dict[str, Any] = {
 
 # Field flags as the example 200 response reports them, plus the Get example's per-field rules.
 RESPONSE_FIELD_EXTRAS: dict[str, Any] = {
-    "isArray": False,
-    "isEnum": False,
-    "isFlagEnum": False,
-    "isImage": False,
-    "isLocalizedString": False,
-    "isName": False,
+    **UNSET_FIELD_FLAGS,
     "isRequired": True,
     "propertyId": "id1",
     "dataSourcePrecedenceRules": [],
