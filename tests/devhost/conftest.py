@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from azure.storage.queue import QueueClient
 
 from devhost.host import Host
@@ -105,3 +106,14 @@ def queues(sample_settings: dict[str, str]) -> dict[str, QueueClient]:
     jobs = sample_settings["SAMPLE_JOBS_QUEUE"]
     names = {"jobs": jobs, "done": sample_settings["SAMPLE_DONE_QUEUE"], "poison": f"{jobs}-poison"}
     return {k: QueueClient.from_connection_string(connection, n) for k, n in names.items()}
+
+
+def start_notify_twice(base_url: str, tag: str, delay_seconds: float) -> requests.Response:
+    """POST the sample's HTTP starter for `notify_twice` (activity, timer, activity) with the
+    function key; the answer is the starter's 202 with the management URLs."""
+    return requests.post(
+        f"{base_url}/api/orchestrators/notify_twice",
+        params={"code": FUNCTION_KEY},
+        json={"tag": tag, "delay_seconds": delay_seconds},
+        timeout=10,
+    )

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from devhost.keys import DURABLETASK_EXTENSION_KEY_SETTING
-from tests.devhost.conftest import DURABLETASK_KEY, FUNCTION_KEY, MASTER_KEY
+from tests.devhost.conftest import DURABLETASK_KEY, FUNCTION_KEY, MASTER_KEY, start_notify_twice
 from tests.devhost.support import (
     REPO_ROOT,
     SAMPLE_APP,
@@ -85,12 +85,7 @@ class TestCommandLine:
         and the activity that had completed is not run again."""
         port = free_port()
         first = start_devhost(port=port, log_name="host-1.log")
-        started = requests.post(
-            f"{first.url}/api/orchestrators/notify_twice",
-            params={"code": FUNCTION_KEY},
-            json={"tag": "kill", "delay_seconds": DELAY_SECONDS},
-            timeout=10,
-        )
+        started = start_notify_twice(first.url, "kill", DELAY_SECONDS)
         assert started.status_code == 202, first.log()
         status_url = started.json()["statusQueryGetUri"]
         # "waiting" is set after the first activity's result is recorded, before the timer.
