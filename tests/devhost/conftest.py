@@ -14,8 +14,8 @@ from devhost.host import Host
 from devhost.host_thread import HostThread
 from devhost.keys import HostKeys
 from emulators.azurite import Azurite
-from emulators.testing import skip_without_azurite
-from tests.devhost.support import SAMPLE_APP, TOPIC_KEY, EventGridSink, free_port
+from emulators.testing import azurite_fixture
+from tests.devhost.support import SAMPLE_APP, TOPIC_KEY, EventGridSink
 
 FUNCTION_KEY = "sample-function-key"
 MASTER_KEY = "sample-master-key"
@@ -29,18 +29,8 @@ KEYS = HostKeys(
 )
 
 
-@pytest.fixture(scope="session")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
-    """One Azurite for the session on free ports; tests isolate themselves by queue name."""
-    skip_without_azurite()
-    server = Azurite(
-        location=tmp_path_factory.mktemp("azurite"),
-        blob_port=free_port(),
-        queue_port=free_port(),
-        table_port=free_port(),
-    )
-    with server:
-        yield server
+# One Azurite for the session on free ports; tests isolate themselves by queue name.
+azurite = azurite_fixture(scope="session")
 
 
 @pytest.fixture
