@@ -16,7 +16,9 @@ from shared.validation import parse_envelope
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
 RESOURCE_GROUP = "tests-rg"
-EXAMPLE: dict[str, Any] = json.loads((ROOT / "examples" / "interaction.json").read_text())
+# The public doc's example request, as a file (the tools read it by path) and parsed.
+EXAMPLE_FILE = ROOT / "examples" / "interaction.json"
+EXAMPLE: dict[str, Any] = json.loads(EXAMPLE_FILE.read_text())
 
 
 def envelope(
