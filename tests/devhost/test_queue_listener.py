@@ -41,18 +41,30 @@ def peek(queue: QueueClient) -> list[str]:
         return []
 
 
+StartHeldJob = Callable[[str], HostThread]
+
+
+@pytest.fixture
 def start_with_a_held_job(
-    start_host: StartHost, queues: dict[str, QueueClient], record_dir: Path, text: str
-) -> HostThread:
-    """A running host whose sample function has begun a job that waits for `release`.
+    start_host: StartHost,
+    queues: dict[str, QueueClient],
+    record_dir: Path,
+    release: Callable[[], None],
+) -> StartHeldJob:
+    """Start a host and send it a job with the given text, returning once the sample function
+    has begun it; the job then waits for `release` (let go at the latest at teardown).
 
     The stop tests need an invocation in flight when the host stops; the sample holds any job
     whose text contains "hold".
     """
-    thread = start_host()
-    queues["jobs"].send_message(b64(text))
-    wait_until(lambda: read_records(record_dir, "jobs"), what="the invocation")
-    return thread
+
+    def start(text: str) -> HostThread:
+        thread = start_host()
+        queues["jobs"].send_message(b64(text))
+        wait_until(lambda: read_records(record_dir, "jobs"), what="the invocation")
+        return thread
+
+    return start
 
 
 class TestQueueListener:
@@ -103,27 +115,22 @@ class TestQueueListener:
         assert bodies == [f"job-{n}" for n in range(6)]
 
     def test_stop_makes_an_unfinished_message_visible_at_once(
-        self,
-        start_host: StartHost,
-        queues: dict[str, QueueClient],
-        record_dir: Path,
-        release: Callable[[], None],
+        self, start_with_a_held_job: StartHeldJob, queues: dict[str, QueueClient]
     ) -> None:
         """A message whose function outlasts the stop grace is received again, not hidden."""
-        thread = start_with_a_held_job(start_host, queues, record_dir, "hold past the stop")
+        thread = start_with_a_held_job("hold past the stop")
         thread.stop()
         assert peek(queues["jobs"]) == [b64("hold past the stop")]
         assert peek(queues["done"]) == []
 
     def test_stop_lets_an_invocation_finish_within_the_grace(
         self,
-        start_host: StartHost,
+        start_with_a_held_job: StartHeldJob,
         queues: dict[str, QueueClient],
-        record_dir: Path,
         release: Callable[[], None],
     ) -> None:
         """A function that finishes during the grace completes: output sent, message deleted."""
-        thread = start_with_a_held_job(start_host, queues, record_dir, "hold briefly")
+        thread = start_with_a_held_job("hold briefly")
         stopping = threading.Thread(target=thread.stop)
         stopping.start()
         time.sleep(0.5)  # the stop is under way: without a grace the invocation is gone by now
