@@ -16,7 +16,9 @@ from shared.validation import parse_envelope
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
 RESOURCE_GROUP = "tests-rg"
-EXAMPLE: dict[str, Any] = json.loads((ROOT / "examples" / "interaction.json").read_text())
+# The public doc's example request, as a file (the tools read it by path) and parsed.
+EXAMPLE_FILE = ROOT / "examples" / "interaction.json"
+EXAMPLE: dict[str, Any] = json.loads(EXAMPLE_FILE.read_text())
 
 
 def envelope(
@@ -45,6 +47,17 @@ DOC_SUBSCRIPTION = "c909e979-ef71-4def-a970-bc7c154db8c5"
 DOC_RESOURCE_GROUP = "TestHubRG"
 OTHER_SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+# The field flags ARM's PUT and GET answers report false when the request did not set them (the
+# swagger example's 200 response, docs/contracts/arm-lro.md §3); the ARM emulator must match.
+UNSET_FIELD_FLAGS: dict[str, bool] = {
+    "isArray": False,
+    "isEnum": False,
+    "isFlagEnum": False,
+    "isImage": False,
+    "isLocalizedString": False,
+    "isName": False,
+}
 
 
 def doc_example() -> dict[str, Any]:

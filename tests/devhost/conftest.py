@@ -7,13 +7,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
+from azure.storage.queue import QueueClient
 
 from devhost.host import Host
 from devhost.host_thread import HostThread
 from devhost.keys import HostKeys
 from emulators.azurite import Azurite
-from emulators.testing import skip_without_azurite
-from tests.devhost.support import SAMPLE_APP, TOPIC_KEY, EventGridSink, free_port
+from emulators.testing import azurite_fixture
+from tests.devhost.support import SAMPLE_APP, TOPIC_KEY, EventGridSink
 
 FUNCTION_KEY = "sample-function-key"
 MASTER_KEY = "sample-master-key"
@@ -27,18 +29,8 @@ KEYS = HostKeys(
 )
 
 
-@pytest.fixture(scope="session")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
-    """One Azurite for the session on free ports; tests isolate themselves by queue name."""
-    skip_without_azurite()
-    server = Azurite(
-        location=tmp_path_factory.mktemp("azurite"),
-        blob_port=free_port(),
-        queue_port=free_port(),
-        table_port=free_port(),
-    )
-    with server:
-        yield server
+# One Azurite for the session on free ports; tests isolate themselves by queue name.
+azurite = azurite_fixture(scope="session")
 
 
 @pytest.fixture
@@ -95,3 +87,23 @@ def start_host(sample_settings: dict[str, str], tmp_path: Path) -> Iterator[Star
     yield start
     for thread in started:
         thread.stop()
+
+
+@pytest.fixture
+def queues(sample_settings: dict[str, str]) -> dict[str, QueueClient]:
+    """Plain SDK clients for the sample's jobs, done and poison queues."""
+    connection = sample_settings["AzureWebJobsStorage"]
+    jobs = sample_settings["SAMPLE_JOBS_QUEUE"]
+    names = {"jobs": jobs, "done": sample_settings["SAMPLE_DONE_QUEUE"], "poison": f"{jobs}-poison"}
+    return {k: QueueClient.from_connection_string(connection, n) for k, n in names.items()}
+
+
+def start_notify_twice(base_url: str, tag: str, delay_seconds: float) -> requests.Response:
+    """POST the sample's HTTP starter for `notify_twice` (activity, timer, activity) with the
+    function key; the answer is the starter's 202 with the management URLs."""
+    return requests.post(
+        f"{base_url}/api/orchestrators/notify_twice",
+        params={"code": FUNCTION_KEY},
+        json={"tag": tag, "delay_seconds": delay_seconds},
+        timeout=10,
+    )

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from devhost.bindings import TriggerInput, queue_trigger
 from devhost.indexing import FunctionIndex, index_metadata
 from devhost.keys import KEY_HEADER
 from devhost.rpc.worker import LanguageWorker
@@ -29,6 +30,24 @@ T = TypeVar("T")
 
 SAMPLE_APP = Path(__file__).parent / "apps" / "sample"
 TOPIC_KEY = "sample-topic-key"
+
+
+def queue_message(
+    message_id: str, body: bytes, *, dequeue_count: int = 1, pop_receipt: str = "pr"
+) -> TriggerInput:
+    """A queue trigger as the listener builds it, for tests that set only the id, body and count.
+
+    The storage times are left unset: these tests deliver the message straight to the worker.
+    """
+    return queue_trigger(
+        message_id=message_id,
+        body=body,
+        dequeue_count=dequeue_count,
+        pop_receipt=pop_receipt,
+        inserted_on=None,
+        expires_on=None,
+        next_visible_on=None,
+    )
 
 
 def read_records(record_dir: Path, kind: str) -> list[dict[str, Any]]:

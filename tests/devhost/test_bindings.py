@@ -22,6 +22,7 @@ from devhost.bindings import (
     queue_trigger,
 )
 from devhost.rpc import function_rpc_pb2 as pb
+from tests.devhost.support import queue_message
 
 
 class TestQueueTrigger:
@@ -45,15 +46,7 @@ class TestQueueTrigger:
         assert "ExpirationTime" not in meta
 
     def test_non_utf8_body_travels_as_bytes(self) -> None:
-        trigger = queue_trigger(
-            message_id="m",
-            body=b"\xff\xfe",
-            dequeue_count=1,
-            pop_receipt="p",
-            inserted_on=None,
-            expires_on=None,
-            next_visible_on=None,
-        )
+        trigger = queue_message("m", b"\xff\xfe", pop_receipt="p")
         assert trigger.data.bytes == b"\xff\xfe"
 
 

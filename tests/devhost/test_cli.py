@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from devhost.keys import DURABLETASK_EXTENSION_KEY_SETTING
-from tests.devhost.conftest import DURABLETASK_KEY, FUNCTION_KEY, MASTER_KEY
+from tests.devhost.conftest import DURABLETASK_KEY, FUNCTION_KEY, MASTER_KEY, start_notify_twice
 from tests.devhost.support import (
     REPO_ROOT,
     SAMPLE_APP,
@@ -45,11 +45,27 @@ def devhost_args(tmp_path: Path, sample_settings: dict[str, str]) -> list[str]:
     ]  # fmt: skip
 
 
+StartDevhost = Callable[..., DevhostProcess]
+
+
 @pytest.fixture
-def processes(tmp_path: Path) -> Iterator[list[DevhostProcess]]:
-    """Hosts started by a test; all are stopped at the end."""
+def start_devhost(devhost_args: list[str], tmp_path: Path) -> Iterator[StartDevhost]:
+    """Start `python -m devhost` with `devhost_args`, on `port` (a free one unless given) and
+    logging to `log_name` in tmp_path; every host started is stopped at the end."""
     started: list[DevhostProcess] = []
-    yield started
+
+    def start(*, port: int | None = None, log_name: str = "host.log") -> DevhostProcess:
+        process = DevhostProcess(
+            devhost_args,
+            port=free_port() if port is None else port,
+            log_path=tmp_path / log_name,
+            master_key=MASTER_KEY,
+        )
+        started.append(process)
+        process.start()
+        return process
+
+    yield start
     for process in started:
         process.stop()
 
@@ -62,25 +78,14 @@ def status(url: str) -> dict[str, Any]:
 class TestCommandLine:
     def test_killed_host_resumes_orchestration_without_redoing_work(
         self,
-        devhost_args: list[str],
-        processes: list[DevhostProcess],
+        start_devhost: StartDevhost,
         topic: EventGridSink,
-        tmp_path: Path,
     ) -> None:
         """After SIGKILL mid-timer, a restart on the same state dir finishes the orchestration
         and the activity that had completed is not run again."""
         port = free_port()
-        first = DevhostProcess(
-            devhost_args, port=port, log_path=tmp_path / "host-1.log", master_key=MASTER_KEY
-        )
-        processes.append(first)
-        first.start()
-        started = requests.post(
-            f"{first.url}/api/orchestrators/notify_twice",
-            params={"code": FUNCTION_KEY},
-            json={"tag": "kill", "delay_seconds": DELAY_SECONDS},
-            timeout=10,
-        )
+        first = start_devhost(port=port, log_name="host-1.log")
+        started = start_notify_twice(first.url, "kill", DELAY_SECONDS)
         assert started.status_code == 202, first.log()
         status_url = started.json()["statusQueryGetUri"]
         # "waiting" is set after the first activity's result is recorded, before the timer.
@@ -88,11 +93,7 @@ class TestCommandLine:
         first.kill()
         assert [e["data"]["step"] for e in topic.events()] == ["first"]
 
-        second = DevhostProcess(
-            devhost_args, port=port, log_path=tmp_path / "host-2.log", master_key=MASTER_KEY
-        )
-        processes.append(second)
-        second.start()
+        second = start_devhost(port=port, log_name="host-2.log")
         final = wait_until(
             lambda: status(status_url)["runtimeStatus"] == "Completed" and status(status_url),
             timeout=20,
@@ -103,28 +104,18 @@ class TestCommandLine:
         assert "notify (activityTrigger) succeeded in" in first.log()
         assert "start_orchestration (httpTrigger) succeeded in" in first.log()
 
-    def test_sigterm_stops_cleanly(
-        self, devhost_args: list[str], processes: list[DevhostProcess], tmp_path: Path
-    ) -> None:
+    def test_sigterm_stops_cleanly(self, start_devhost: StartDevhost) -> None:
         """SIGTERM stops the host with exit code 0, after it listed its functions."""
-        host = DevhostProcess(
-            devhost_args, port=free_port(), log_path=tmp_path / "host.log", master_key=MASTER_KEY
-        )
-        processes.append(host)
-        host.start()
+        host = start_devhost()
         assert requests.get(f"{host.url}/api/ping", timeout=10).text == "pong"
         assert host.stop() == 0
         assert f"ping: [GET] {host.url}/api/ping" in host.log()
 
     def test_second_host_on_a_state_dir_in_use_exits_1(
-        self, devhost_args: list[str], processes: list[DevhostProcess], tmp_path: Path
+        self, start_devhost: StartDevhost, devhost_args: list[str], tmp_path: Path
     ) -> None:
         """A second host on a running host's state dir says so in one line and exits 1."""
-        first = DevhostProcess(
-            devhost_args, port=free_port(), log_path=tmp_path / "host.log", master_key=MASTER_KEY
-        )
-        processes.append(first)
-        first.start()
+        start_devhost()  # the running host that holds the state dir
         result = subprocess.run(
             [sys.executable, "-m", "devhost", "--port", str(free_port()), *devhost_args],
             cwd=REPO_ROOT,

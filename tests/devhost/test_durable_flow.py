@@ -13,7 +13,7 @@ import requests
 
 from devhost.durable import DurableEngine, VirtualClock
 from devhost.host import HostStartError
-from tests.devhost.conftest import DURABLETASK_KEY, FUNCTION_KEY, StartHost
+from tests.devhost.conftest import DURABLETASK_KEY, StartHost, start_notify_twice
 from tests.devhost.support import EventGridSink, wait_until
 
 
@@ -30,12 +30,7 @@ class TestDurableFlow:
     ) -> None:
         """Starter -> orchestrator -> activity -> timer -> activity, with events, to Completed."""
         host = start_host().host  # time_scale 1000: the 60 s timer takes 60 ms
-        response = requests.post(
-            f"{host.url}/api/orchestrators/notify_twice",
-            params={"code": FUNCTION_KEY},
-            json={"tag": "flow", "delay_seconds": 60},
-            timeout=10,
-        )
+        response = start_notify_twice(host.url, "flow", 60)
         assert response.status_code == 202
         management = response.json()
         status_url = management["statusQueryGetUri"]

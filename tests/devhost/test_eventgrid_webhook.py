@@ -154,13 +154,7 @@ class TestEventGridWebhook:
     def test_unknown_function_is_404(self, start_host: StartHost) -> None:
         """A functionName that is not an Event Grid trigger is 404 with its name."""
         host = start_host()
-        response = requests.post(
-            f"{host.host.url}{WEBHOOK}",
-            params={"functionName": "hello", "code": EVENTGRID_KEY},
-            headers={"aeg-event-type": "Notification"},
-            json=[grid_event(1)],
-            timeout=10,
-        )
+        response = post(host, [grid_event(1)], "Notification", functionName="hello")
         assert response.status_code == 404
         assert response.text == "cannot find function: 'hello'"
 

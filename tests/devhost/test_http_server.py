@@ -22,6 +22,7 @@ from tests.devhost.conftest import (
     FUNCTION_KEY,
     MASTER_KEY,
     StartHost,
+    start_notify_twice,
 )
 from tests.devhost.support import SAMPLE_APP, EventGridSink, wait_until
 
@@ -160,12 +161,7 @@ class TestHttpDispatch:
     ) -> None:
         """A dead durable scheduler turns the status to Error, with the reason."""
         host = start_host(clock=ClockThatBreaks(time_scale=1000.0)).host
-        started = requests.post(
-            f"{host.url}/api/orchestrators/notify_twice",
-            params={"code": FUNCTION_KEY},
-            json={"tag": "broken", "delay_seconds": 60},
-            timeout=10,
-        )
+        started = start_notify_twice(host.url, "broken", 60)
         assert started.status_code == 202
 
         def error_status() -> dict[str, Any]:

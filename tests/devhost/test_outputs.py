@@ -9,11 +9,10 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import QueueClient
 
-from devhost.bindings import queue_trigger
 from devhost.invoker import FunctionInvocationError
 from devhost.outputs import OutputError
 from tests.devhost.conftest import StartHost
-from tests.devhost.support import TOPIC_KEY, EventGridSink, free_port
+from tests.devhost.support import TOPIC_KEY, EventGridSink, free_port, queue_message
 
 NOTIFY_INPUT = json.dumps({"step": "one", "tag": "t1"})
 
@@ -70,45 +69,25 @@ class TestEventGridOutput:
 
 class TestQueueOutput:
     def test_output_message_is_base64_encoded(
-        self, start_host: StartHost, sample_settings: dict[str, str]
+        self, start_host: StartHost, queues: dict[str, QueueClient]
     ) -> None:
         """A queue output value is stored base64-encoded, as the queue extension writes it."""
         host = start_host(start_listeners=False)
-        message = queue_trigger(
-            message_id="m1",
-            body=b"job-7",
-            dequeue_count=2,
-            pop_receipt="pr",
-            inserted_on=None,
-            expires_on=None,
-            next_visible_on=None,
-        )
+        message = queue_message("m1", b"job-7", dequeue_count=2)
         host.call(host.host.invoke("record_job", message))
-        done = QueueClient.from_connection_string(
-            sample_settings["AzureWebJobsStorage"], sample_settings["SAMPLE_DONE_QUEUE"]
-        )
+        done = queues["done"]
         (stored,) = done.peek_messages(max_messages=5)
         decoded = base64.b64decode(stored.content, validate=True)
         assert json.loads(decoded) == {"job": "job-7", "dequeue_count": 2}
 
     def test_failed_invocation_sends_nothing(
-        self, start_host: StartHost, sample_settings: dict[str, str]
+        self, start_host: StartHost, queues: dict[str, QueueClient]
     ) -> None:
         """Outputs are delivered only when the function succeeds."""
         host = start_host(start_listeners=False)
-        message = queue_trigger(
-            message_id="m2",
-            body=b"please fail",
-            dequeue_count=1,
-            pop_receipt="pr",
-            inserted_on=None,
-            expires_on=None,
-            next_visible_on=None,
-        )
+        message = queue_message("m2", b"please fail")
         with pytest.raises(FunctionInvocationError, match="RuntimeError: marker"):
             host.call(host.host.invoke("record_job", message))
-        done = QueueClient.from_connection_string(
-            sample_settings["AzureWebJobsStorage"], sample_settings["SAMPLE_DONE_QUEUE"]
-        )
+        done = queues["done"]
         with pytest.raises(ResourceNotFoundError, match="QueueNotFound"):
             done.peek_messages(max_messages=5)

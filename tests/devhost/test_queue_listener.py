@@ -13,21 +13,13 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import QueueClient
 
+from devhost.host_thread import HostThread
 from tests.devhost.conftest import StartHost
 from tests.devhost.support import read_records, wait_until
 
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
-
-
-@pytest.fixture
-def queues(sample_settings: dict[str, str]) -> dict[str, QueueClient]:
-    """Plain SDK clients for the sample's jobs, done and poison queues."""
-    connection = sample_settings["AzureWebJobsStorage"]
-    jobs = sample_settings["SAMPLE_JOBS_QUEUE"]
-    names = {"jobs": jobs, "done": sample_settings["SAMPLE_DONE_QUEUE"], "poison": f"{jobs}-poison"}
-    return {k: QueueClient.from_connection_string(connection, n) for k, n in names.items()}
 
 
 @pytest.fixture
@@ -47,6 +39,32 @@ def peek(queue: QueueClient) -> list[str]:
         return [m.content for m in queue.peek_messages(max_messages=32)]
     except ResourceNotFoundError:
         return []
+
+
+StartHeldJob = Callable[[str], HostThread]
+
+
+@pytest.fixture
+def start_with_a_held_job(
+    start_host: StartHost,
+    queues: dict[str, QueueClient],
+    record_dir: Path,
+    release: Callable[[], None],
+) -> StartHeldJob:
+    """Start a host and send it a job with the given text, returning once the sample function
+    has begun it; the job then waits for `release` (let go at the latest at teardown).
+
+    The stop tests need an invocation in flight when the host stops; the sample holds any job
+    whose text contains "hold".
+    """
+
+    def start(text: str) -> HostThread:
+        thread = start_host()
+        queues["jobs"].send_message(b64(text))
+        wait_until(lambda: read_records(record_dir, "jobs"), what="the invocation")
+        return thread
+
+    return start
 
 
 class TestQueueListener:
@@ -97,31 +115,22 @@ class TestQueueListener:
         assert bodies == [f"job-{n}" for n in range(6)]
 
     def test_stop_makes_an_unfinished_message_visible_at_once(
-        self,
-        start_host: StartHost,
-        queues: dict[str, QueueClient],
-        record_dir: Path,
-        release: Callable[[], None],
+        self, start_with_a_held_job: StartHeldJob, queues: dict[str, QueueClient]
     ) -> None:
         """A message whose function outlasts the stop grace is received again, not hidden."""
-        thread = start_host()
-        queues["jobs"].send_message(b64("hold past the stop"))
-        wait_until(lambda: read_records(record_dir, "jobs"), what="the invocation")
+        thread = start_with_a_held_job("hold past the stop")
         thread.stop()
         assert peek(queues["jobs"]) == [b64("hold past the stop")]
         assert peek(queues["done"]) == []
 
     def test_stop_lets_an_invocation_finish_within_the_grace(
         self,
-        start_host: StartHost,
+        start_with_a_held_job: StartHeldJob,
         queues: dict[str, QueueClient],
-        record_dir: Path,
         release: Callable[[], None],
     ) -> None:
         """A function that finishes during the grace completes: output sent, message deleted."""
-        thread = start_host()
-        queues["jobs"].send_message(b64("hold briefly"))
-        wait_until(lambda: read_records(record_dir, "jobs"), what="the invocation")
+        thread = start_with_a_held_job("hold briefly")
         stopping = threading.Thread(target=thread.stop)
         stopping.start()
         time.sleep(0.5)  # the stop is under way: without a grace the invocation is gone by now

@@ -7,8 +7,11 @@ second); every engine sends its episodes and activities there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +30,29 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 
 
 EngineFactory = Callable[..., tuple[DurableEngine, ActivityHost]]
+
+
+async def shut_down_mid_run(
+    driver: asyncio.Task[Any], engine: DurableEngine, store: SqliteStore
+) -> None:
+    """Stop an engine while something it started is still in flight, as a host shutting down
+    does: cancel the task driving it, then aclose() the engine and close its store."""
+    driver.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await driver
+    await engine.aclose()
+    store.close()
+
+
+async def restarted(
+    make_engine: EngineFactory, path: Path, **options: Any
+) -> tuple[DurableEngine, ActivityHost]:
+    """A new engine over the store file an earlier one left at `path`, recovered and run until
+    idle, as the host does after a restart."""
+    engine, host = make_engine(store=SqliteStore(path), **options)
+    engine.recover()
+    await engine.run_until_idle()
+    return engine, host
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,8 @@ from devhost.durable import (
     VirtualClock,
 )
 from devhost.durable.history import EventType
-from tests.durable.conftest import EngineFactory
-from tests.durable.harness import START, status_of
+from tests.durable.conftest import EngineFactory, restarted, shut_down_mid_run
+from tests.durable.harness import START, ActivityHost, status_of
 
 
 class GatedRunner:
@@ -73,6 +73,35 @@ async def _finish(driver: asyncio.Task[None], gate: GatedRunner) -> None:
         await driver
 
 
+@dataclass
+class HeldEpisode:
+    """An engine whose first episode, of `instance_id`, waits at `gate` while `driver` runs."""
+
+    engine: DurableEngine
+    host: ActivityHost
+    gate: GatedRunner
+    instance_id: str
+    driver: asyncio.Task[None]
+
+    async def finish(self) -> None:
+        await _finish(self.driver, self.gate)
+
+
+async def _start_held(
+    make_engine: EngineFactory,
+    run_orchestrator: OrchestratorRunner,
+    name: str,
+    instance_id: str | None = None,
+    **engine_options: Any,
+) -> HeldEpisode:
+    """Start `name` on a new engine whose runner holds the first episode, and wait for it."""
+    gate = GatedRunner(run_orchestrator)
+    engine, host = make_engine(runner=gate, **engine_options)
+    started = await engine.start_new(name, instance_id, None)
+    driver = await _hold_first_episode(engine, gate)
+    return HeldEpisode(engine, host, gate, started, driver)
+
+
 def _types(events: list[dict[str, Any]]) -> list[int]:
     return [event["EventType"] for event in events]
 
@@ -84,14 +113,12 @@ class TestClientOperationsDuringAnEpisode:
         self, make_engine, run_orchestrator
     ):
         """The held episode does not see the event; the next one does, and wins the race."""
-        gate = GatedRunner(run_orchestrator)
-        engine, _ = make_engine(runner=gate)
-        instance_id = await engine.start_new("cancellable", None, None)
-        driver = await _hold_first_episode(engine, gate)
-        await engine.raise_event(instance_id, "cancel", json.dumps({"by": "meanwhile"}))
-        await _finish(driver, gate)
+        held = await _start_held(make_engine, run_orchestrator, "cancellable")
+        engine, gate = held.engine, held.gate
+        await engine.raise_event(held.instance_id, "cancel", json.dumps({"by": "meanwhile"}))
+        await held.finish()
 
-        status = status_of(engine, instance_id)
+        status = status_of(engine, held.instance_id)
         assert status["output"] == {"outcome": "canceled", "data": {"by": "meanwhile"}}
         first, second = (_types(context["history"]) for context in gate.contexts)
         assert EventType.EventRaised not in first
@@ -102,50 +129,43 @@ class TestClientOperationsDuringAnEpisode:
         self, make_engine, run_orchestrator
     ):
         """The episode's activity is never scheduled; the instance stays Terminated."""
-        gate = GatedRunner(run_orchestrator)
-        engine, host = make_engine(runner=gate)
-        instance_id = await engine.start_new("chain", None, None)
-        driver = await _hold_first_episode(engine, gate)
-        await engine.terminate(instance_id, "stopped meanwhile")
-        await _finish(driver, gate)
+        held = await _start_held(make_engine, run_orchestrator, "chain")
+        await held.engine.terminate(held.instance_id, "stopped meanwhile")
+        await held.finish()
 
-        status = status_of(engine, instance_id, show_history=True)
+        status = status_of(held.engine, held.instance_id, show_history=True)
         assert (status["runtimeStatus"], status["output"]) == ("Terminated", "stopped meanwhile")
         assert [e["EventType"] for e in status["historyEvents"]] == ["ExecutionTerminated"]
-        assert host.calls == []
+        assert held.host.calls == []
 
     async def test_new_start_over_an_id_terminated_during_its_episode(
         self, make_engine, run_orchestrator
     ):
         """The old episode's result is dropped; the new execution runs after it, not beside it."""
-        gate = GatedRunner(run_orchestrator)
-        engine, host = make_engine(runner=gate)
-        await engine.start_new("chain", "reused", None)
-        driver = await _hold_first_episode(engine, gate)
+        held = await _start_held(make_engine, run_orchestrator, "chain", "reused")
+        engine = held.engine
         await engine.terminate("reused", "make room")
         await engine.start_new("fan_out", "reused", json.dumps(["a"]))
-        await _finish(driver, gate)
+        await held.finish()
 
         status = status_of(engine, "reused")
         assert (status["name"], status["output"]) == ("fan_out", ["Hello a!"])
-        assert host.calls == [("greet", "a")]
-        assert gate.peak == 1
+        assert held.host.calls == [("greet", "a")]
+        assert held.gate.peak == 1
 
     async def test_purge_during_an_episode_leaves_nothing_behind(
         self, make_engine, run_orchestrator
     ):
         """An instance terminated and purged meanwhile does not come back with the commit."""
-        gate = GatedRunner(run_orchestrator)
-        engine, host = make_engine(runner=gate)
-        instance_id = await engine.start_new("chain", None, None)
-        driver = await _hold_first_episode(engine, gate)
+        held = await _start_held(make_engine, run_orchestrator, "chain")
+        engine, instance_id = held.engine, held.instance_id
         await engine.terminate(instance_id, "gone")
         assert await engine.purge(instance_id) == 1
-        await _finish(driver, gate)
+        await held.finish()
 
         assert engine.get_status(instance_id) is None
         assert engine.query() == []
-        assert host.calls == []
+        assert held.host.calls == []
 
     async def test_aclose_cancels_an_episode_in_flight_and_recover_reruns_it(
         self, make_engine: EngineFactory, run_orchestrator: OrchestratorRunner, tmp_path: Path
@@ -153,24 +173,13 @@ class TestClientOperationsDuringAnEpisode:
         """aclose() ends a held episode without a commit; the next engine runs it again."""
         path = tmp_path / "hub.sqlite"
         store = SqliteStore(path)
-        gate = GatedRunner(run_orchestrator)
-        first, _ = make_engine(store=store, runner=gate)
-        instance_id = await first.start_new("chain", None, None)
-        driver = await _hold_first_episode(first, gate)
-        driver.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await driver
-        await first.aclose()
-        store.close()
+        held = await _start_held(make_engine, run_orchestrator, "chain", store=store)
+        await shut_down_mid_run(held.driver, held.engine, store)
 
-        assert gate.cancelled
+        assert held.gate.cancelled
         assert asyncio.all_tasks() == {asyncio.current_task()}
-        reopened = SqliteStore(path)
-        second, host = make_engine(store=reopened)
-        second.recover()
-        await second.run_until_idle()
-        status = status_of(second, instance_id, show_history=True)
-        reopened.close()
+        second, host = await restarted(make_engine, path)
+        status = status_of(second, held.instance_id, show_history=True)
         assert status["output"] == ["Hello Tokyo!", "Hello Seattle!"]
         assert [e["EventType"] for e in status["historyEvents"]].count("ExecutionStarted") == 1
         assert host.count("greet") == 2

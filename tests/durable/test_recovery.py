@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
 
-from devhost.durable import SqliteStore, VirtualClock
-from tests.durable.conftest import EngineFactory
+from devhost.durable import DurableEngine, SqliteStore, VirtualClock
+from tests.durable.conftest import EngineFactory, restarted, shut_down_mid_run
 from tests.durable.crash_worker import INSTANCE_ID, PAUSED_AT
 from tests.durable.harness import START, ActivityHost, SampleWorker, status_of
 
@@ -36,6 +35,16 @@ class BlockingHost(ActivityHost):
         raise AssertionError("unreachable: the activity never finishes")
 
 
+async def _run_until_an_activity_blocks(
+    engine: DurableEngine, blocking: BlockingHost
+) -> asyncio.Task[None]:
+    """Drive the engine in a task until its first activity has started on `blocking`."""
+    runner = asyncio.create_task(engine.run_until_idle())
+    async with asyncio.timeout(5):
+        await blocking.started.wait()
+    return runner
+
+
 class TestRecovery:
     """recover() on a new engine over the file a crashed engine left behind."""
 
@@ -51,9 +60,7 @@ class TestRecovery:
         del first  # dropped without any cleanup; its connection is never closed
 
         clock = VirtualClock(START + timedelta(minutes=30))
-        second, second_host = make_engine(store=SqliteStore(path), clock=clock)
-        second.recover()
-        await second.run_until_idle()
+        second, second_host = await restarted(make_engine, path, clock=clock)
 
         status = status_of(second, instance_id)
         assert status["runtimeStatus"] == "Completed"
@@ -69,15 +76,11 @@ class TestRecovery:
         blocking = BlockingHost(sample_worker)
         first, _ = make_engine(store=SqliteStore(path), host=blocking)
         instance_id = await first.start_new("chain", None, None)
-        runner = asyncio.create_task(first.run_until_idle())
-        async with asyncio.timeout(5):
-            await blocking.started.wait()
+        runner = await _run_until_an_activity_blocks(first, blocking)
         runner.cancel()
         del first
 
-        second, second_host = make_engine(store=SqliteStore(path))
-        second.recover()
-        await second.run_until_idle()
+        second, second_host = await restarted(make_engine, path)
 
         assert status_of(second, instance_id)["output"] == ["Hello Tokyo!", "Hello Seattle!"]
         assert blocking.calls == [("greet", '"Tokyo"')]
@@ -92,20 +95,12 @@ class TestRecovery:
         store = SqliteStore(path)
         first, _ = make_engine(store=store, host=blocking)
         instance_id = await first.start_new("chain", None, None)
-        runner = asyncio.create_task(first.run_until_idle())
-        async with asyncio.timeout(5):
-            await blocking.started.wait()
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
-        await first.aclose()
-        store.close()
+        runner = await _run_until_an_activity_blocks(first, blocking)
+        await shut_down_mid_run(runner, first, store)
 
         assert blocking.cancelled
         assert asyncio.all_tasks() == {asyncio.current_task()}
-        second, second_host = make_engine(store=SqliteStore(path))
-        second.recover()
-        await second.run_until_idle()
+        second, second_host = await restarted(make_engine, path)
         assert status_of(second, instance_id)["output"] == ["Hello Tokyo!", "Hello Seattle!"]
         assert second_host.calls == [("greet", "Tokyo"), ("greet", "Seattle")]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 import requests
@@ -22,6 +22,26 @@ RESOURCE_GROUP = "rg-interactions"
 HUB = "ContosoHub"
 API_VERSION = "2017-04-26"
 TIMEOUT = 10
+
+# One valid event of each schema for the Event Grid tests (publish, validation, delivery):
+# every field the schema allows is set, so a test can drop or change one and name it.
+EVENT: dict[str, Any] = {
+    "id": "evt-1",
+    "subject": "interactions/Contact",
+    "eventType": "Interactions.Provisioned",
+    "eventTime": "2026-11-28T20:54:12.9245412Z",
+    "data": {"state": "Succeeded"},
+    "dataVersion": "1.0",
+}
+CLOUD_EVENT: dict[str, Any] = {
+    "id": "ce-1",
+    "source": "/interactions",
+    "type": "Interactions.Provisioned",
+    "specversion": "1.0",
+    "time": "2026-11-28T20:54:12Z",
+    "subject": "interactions/Contact",
+    "data": {"state": "Succeeded"},
+}
 
 
 @dataclass(frozen=True)
@@ -121,20 +141,27 @@ def _signer() -> TokenSigner:
     return TokenSigner()
 
 
-@pytest.fixture(name="arm_emulator", scope="session")
-def _arm_emulator(signer: TokenSigner) -> Iterator[ArmEmulator]:
-    emulator = ArmEmulator(signer=signer)
+class _Startable(Protocol):
+    def start(self) -> object: ...
+    def stop(self) -> None: ...
+
+
+def running[StartableT: _Startable](emulator: StartableT) -> Iterator[StartableT]:
+    """The body of a fixture that serves `emulator`: `yield from running(...)` starts it and
+    stops it at the fixture's teardown, however the test ended."""
     emulator.start()
     yield emulator
     emulator.stop()
+
+
+@pytest.fixture(name="arm_emulator", scope="session")
+def _arm_emulator(signer: TokenSigner) -> Iterator[ArmEmulator]:
+    yield from running(ArmEmulator(signer=signer))
 
 
 @pytest.fixture(name="identity_emulator", scope="session")
 def _identity_emulator(signer: TokenSigner) -> Iterator[IdentityEmulator]:
-    emulator = IdentityEmulator(signer=signer)
-    emulator.start()
-    yield emulator
-    emulator.stop()
+    yield from running(IdentityEmulator(signer=signer))
 
 
 @pytest.fixture(name="arm")

@@ -14,6 +14,7 @@ from tests.emulators.conftest import (
     ArmTarget,
     definition,
 )
+from tests.examples import UNSET_FIELD_FLAGS
 
 
 class TestPutBody:
@@ -54,12 +55,7 @@ class TestPutBody:
             "fieldName": "VisitId",
             "fieldType": "Edm.String",
             "isRequired": True,
-            "isArray": False,
-            "isEnum": False,
-            "isFlagEnum": False,
-            "isImage": False,
-            "isLocalizedString": False,
-            "isName": False,
+            **UNSET_FIELD_FLAGS,
             "propertyId": "id1",
             "dataSourcePrecedenceRules": [],
         }

@@ -18,6 +18,7 @@ from emulators.common import (
     error_response,
     json_response,
 )
+from tests.emulators.conftest import running
 
 TIMEOUT = 10
 
@@ -59,10 +60,7 @@ def _app() -> RecordingApp:
 
 @pytest.fixture(name="server")
 def _server(app: RecordingApp) -> Iterator[EmulatorServer]:
-    server = EmulatorServer(app, reset=app.reset, name="test")
-    server.start()
-    yield server
-    server.stop()
+    yield from running(EmulatorServer(app, reset=app.reset, name="test"))
 
 
 class TestEmulatorServer:

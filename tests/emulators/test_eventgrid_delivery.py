@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 import requests
 
-from emulators.eventgrid import DEFAULT_TOPIC_KEY, EventGridEmulator
+from emulators.eventgrid import EventGridEmulator
 from emulators.testing import eventgrid_fixture, free_port, wait_until
+from tests.emulators.conftest import CLOUD_EVENT, EVENT
 
 # The webhook fixtures are used by name, which ruff cannot see.
-from tests.emulators.webhook import Webhook, _fresh_webhook, _webhook  # noqa: F401
+from tests.emulators.webhook import Webhook, _fresh_webhook, _webhook, publish_accepted  # noqa: F401
 
 eventgrid = eventgrid_fixture(scope="module")
-
-EVENT = {
-    "id": "evt-1",
-    "subject": "interactions/Contact",
-    "eventType": "Interactions.Provisioned",
-    "eventTime": "2026-11-28T20:54:12Z",
-    "data": {"state": "Succeeded"},
-}
-CLOUD_EVENT = {
-    "id": "ce-1",
-    "source": "/interactions",
-    "type": "Interactions.Provisioned",
-    "specversion": "1.0",
-}
 
 
 def _subscribe(emulator: EventGridEmulator, endpoint: str, **extra: Any) -> requests.Response:
     return requests.post(
         f"{emulator.url}/_emulator/subscriptions", json={"endpoint": endpoint, **extra}, timeout=15
     )
-
-
-def _publish(emulator: EventGridEmulator, payload: object, content_type: str) -> None:
-    response = requests.post(
-        emulator.topic_endpoint,
-        data=json.dumps(payload),
-        headers={"aeg-sas-key": DEFAULT_TOPIC_KEY, "Content-Type": content_type},
-        timeout=5,
-    )
-    assert response.status_code == 200, response.text
 
 
 def _deliveries(emulator: EventGridEmulator) -> list[dict[str, Any]]:
@@ -146,7 +122,7 @@ class TestPushDelivery:
         _subscribe(eventgrid, webhook.url)
         second = {**EVENT, "id": "evt-2"}
 
-        _publish(eventgrid, [EVENT, second], "application/json")
+        publish_accepted(eventgrid, [EVENT, second], "application/json")
 
         wait_until(lambda: len(webhook.notifications()) == 2)
         received = webhook.notifications()
@@ -164,7 +140,7 @@ class TestPushDelivery:
         _subscribe(eventgrid, webhook.url, schema="CloudEventSchemaV1_0")
         _subscribe(eventgrid, webhook.url)
 
-        _publish(eventgrid, [CLOUD_EVENT], "application/cloudevents-batch+json")
+        publish_accepted(eventgrid, [CLOUD_EVENT], "application/cloudevents-batch+json")
 
         deliveries = wait_until(lambda: _deliveries(eventgrid))
         [notification] = webhook.notifications()
@@ -177,7 +153,7 @@ class TestPushDelivery:
         _subscribe(eventgrid, webhook.url)
         webhook.behave(statuses=(503, 500))
 
-        _publish(eventgrid, [EVENT], "application/json")
+        publish_accepted(eventgrid, [EVENT], "application/json")
 
         deliveries = wait_until(
             lambda: (
@@ -198,7 +174,7 @@ class TestPushDelivery:
         _subscribe(eventgrid, webhook.url)
         webhook.behave(statuses=(400,))
 
-        _publish(eventgrid, [EVENT], "application/json")
+        publish_accepted(eventgrid, [EVENT], "application/json")
 
         deliveries = wait_until(lambda: _deliveries(eventgrid))
         assert [(d["attempt"], d["status"], d["outcome"]) for d in deliveries] == [
@@ -210,7 +186,7 @@ class TestPushDelivery:
         _subscribe(eventgrid, webhook.url, retryPolicy={"maxDeliveryAttempts": 3})
         webhook.behave(statuses=(503,) * 10)
 
-        _publish(eventgrid, [EVENT], "application/json")
+        publish_accepted(eventgrid, [EVENT], "application/json")
 
         deliveries = wait_until(
             lambda: (
@@ -224,7 +200,7 @@ class TestPushDelivery:
     def test_reset_removes_subscriptions_and_the_delivery_log(self, eventgrid, webhook):
         """After a reset nothing is subscribed and no attempts are listed."""
         _subscribe(eventgrid, webhook.url)
-        _publish(eventgrid, [EVENT], "application/json")
+        publish_accepted(eventgrid, [EVENT], "application/json")
         wait_until(lambda: _deliveries(eventgrid))
 
         requests.post(f"{eventgrid.url}/_emulator/reset", timeout=5)

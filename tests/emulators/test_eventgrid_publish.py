@@ -15,26 +15,11 @@ from azure.eventgrid import EventGridEvent, EventGridPublisherClient
 from emulators.eventgrid import DEFAULT_TOPIC_KEY, EventGridEmulator
 from emulators.eventgrid.validation import MAX_PAYLOAD_BYTES
 from emulators.testing import eventgrid_fixture
+from tests.emulators.conftest import CLOUD_EVENT, EVENT
 
 eventgrid = eventgrid_fixture(scope="module")
 
 KEY = {"aeg-sas-key": DEFAULT_TOPIC_KEY}
-EVENT = {
-    "id": "evt-1",
-    "subject": "interactions/Contact",
-    "eventType": "Interactions.Provisioned",
-    "eventTime": "2026-11-28T20:54:12.9245412Z",
-    "data": {"state": "Succeeded"},
-    "dataVersion": "1.0",
-}
-CLOUD_EVENT = {
-    "id": "ce-1",
-    "source": "/interactions",
-    "type": "Interactions.Provisioned",
-    "specversion": "1.0",
-    "subject": "interactions/Contact",
-    "data": {"state": "Succeeded"},
-}
 
 
 @pytest.fixture(autouse=True)

@@ -20,23 +20,7 @@ from emulators.eventgrid.validation import (
     is_date_time,
     parse_publish,
 )
-
-EVENT = {
-    "id": "1",
-    "subject": "interactions/Contact",
-    "eventType": "Interactions.Provisioned",
-    "eventTime": "2026-11-28T20:54:12.9245412Z",
-    "data": {"state": "Succeeded"},
-    "dataVersion": "1.0",
-}
-CLOUD_EVENT = {
-    "id": "1",
-    "source": "/interactions",
-    "type": "Interactions.Provisioned",
-    "specversion": "1.0",
-    "time": "2026-11-28T20:54:12Z",
-    "data": {"state": "Succeeded"},
-}
+from tests.emulators.conftest import CLOUD_EVENT, EVENT
 
 
 def _body(payload: object) -> bytes:

@@ -16,7 +16,7 @@ from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 from emulators.common import REDACTED, TokenSigner
 from emulators.common.tokens import DEFAULT_APP_ID
 from emulators.identity import IdentityEmulator
-from tests.emulators.conftest import TIMEOUT, ArmTarget, definition
+from tests.emulators.conftest import TIMEOUT, ArmTarget, definition, running
 
 ARM_SCOPE = "https://management.azure.com/.default"
 # Variables that would steer azure-identity to another source on a developer machine.
@@ -54,18 +54,12 @@ def token_request(emulator: IdentityEmulator, *, header: str | None = "default",
 
 @pytest.fixture(name="short_lived_identity")
 def _short_lived_identity(signer: TokenSigner) -> Iterator[IdentityEmulator]:
-    emulator = IdentityEmulator(signer=signer, token_lifetime=timedelta(seconds=60))
-    emulator.start()
-    yield emulator
-    emulator.stop()
+    yield from running(IdentityEmulator(signer=signer, token_lifetime=timedelta(seconds=60)))
 
 
 @pytest.fixture(name="user_assigned_identity")
 def _user_assigned_identity(signer: TokenSigner) -> Iterator[IdentityEmulator]:
-    emulator = IdentityEmulator(signer=signer, allowed_client_ids=["client-a"])
-    emulator.start()
-    yield emulator
-    emulator.stop()
+    yield from running(IdentityEmulator(signer=signer, allowed_client_ids=["client-a"]))
 
 
 class TestAzureIdentityClients:

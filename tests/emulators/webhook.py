@@ -1,15 +1,18 @@
-"""A loopback Event Grid subscriber for the emulator's delivery tests, with its fixtures."""
+"""A loopback Event Grid subscriber for the emulator's delivery tests, with its fixtures and the
+publish step those tests start with."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from emulators.common.messages import Request, Response, empty_response, json_response
 from emulators.common.server import EmulatorServer
-from emulators.eventgrid import EventGridEmulator
+from emulators.eventgrid import DEFAULT_TOPIC_KEY, EventGridEmulator
 
 
 class Webhook:
@@ -78,3 +81,14 @@ def _webhook() -> Iterator[Webhook]:
 def _fresh_webhook(eventgrid: EventGridEmulator, webhook: Webhook) -> None:
     eventgrid.reset()
     webhook.behave()
+
+
+def publish_accepted(emulator: EventGridEmulator, payload: object, content_type: str) -> None:
+    """Publish to the topic with its key and insist on 200, so delivery can be awaited."""
+    response = requests.post(
+        emulator.topic_endpoint,
+        data=json.dumps(payload),
+        headers={"aeg-sas-key": DEFAULT_TOPIC_KEY, "Content-Type": content_type},
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text

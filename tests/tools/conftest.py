@@ -22,12 +22,12 @@ from devhost.keys import EVENTGRID_EXTENSION_KEY_SETTING, FUNCTION_KEY_SETTING, 
 from emulators.testing import EmulatorStack, emulator_stack_fixture, free_port
 from shared.names import EVENTGRID_INTAKE
 from tests.devhost.support import REPO_ROOT, DevhostProcess
+from tests.examples import doc_example
 from tools.intakes import REQUESTED_EVENT_TYPE
 
 emulators = emulator_stack_fixture(scope="module", azurite=True)
 
 FUNCTION_KEY = "tools-test-key"
-EXAMPLE = REPO_ROOT / "examples" / "interaction.json"
 # Durable timers (the waits between ARM polls) fire this many times sooner than in real time.
 TIME_SCALE = 20
 
@@ -99,7 +99,7 @@ def local_app(
 
 def envelope_file(folder: Path, interaction_name: str) -> Path:
     """examples/interaction.json with another interaction name, written into `folder`."""
-    envelope = json.loads(EXAMPLE.read_text())
+    envelope = doc_example()
     envelope["target"]["interactionName"] = interaction_name
     path = folder / f"{interaction_name}.json"
     path.write_text(json.dumps(envelope))

@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 
 from emulators.common import EmulatorServer, Request, Response, json_response
-from tests.devhost.support import REPO_ROOT
+from tests.examples import EXAMPLE_FILE
 from tools.console import EXIT_FAILED
 from tools.submit import main
 
-EXAMPLE = REPO_ROOT / "examples" / "interaction.json"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 TARGET = {
     "subscriptionId": SUBSCRIPTION,
@@ -106,9 +105,8 @@ def test_unexpected_answer_exits_1_with_a_message_not_a_traceback(
     scripted.submitted = submitted or scripted.submitted
     scripted.status = status or scripted.status
 
-    code = main(
-        [str(EXAMPLE), "--follow", "--timeout", "10", "--url", url, "--settings", str(settings)]
-    )
+    request = str(EXAMPLE_FILE)
+    code = main([request, "--follow", "--timeout", "10", "--url", url, "--settings", str(settings)])
 
     assert code == EXIT_FAILED
     error = capsys.readouterr().err

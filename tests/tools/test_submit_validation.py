@@ -11,10 +11,10 @@ import pytest
 
 from emulators.testing import free_port
 from tests.devhost.support import REPO_ROOT
+from tests.examples import EXAMPLE_FILE, doc_example
 from tools.console import EXIT_FAILED, EXIT_USAGE
 from tools.submit import main
 
-EXAMPLE = REPO_ROOT / "examples" / "interaction.json"
 SAMPLE_SETTINGS = REPO_ROOT / "local.settings.sample.json"
 
 
@@ -41,7 +41,7 @@ def _settings(folder: Path, **values: str) -> Path:
 
 def test_invalid_envelope_exits_2_listing_every_problem(tmp_path, capsys, nowhere):
     """Schema problems are all listed by JSON path, and nothing is sent."""
-    envelope = json.loads(EXAMPLE.read_text())
+    envelope = doc_example()
     envelope["target"]["hub"] = "1-bad"
     del envelope["target"]["interactionName"]
     envelope["definition"]["fields"][0]["fieldType"] = "Edm.Text"
@@ -59,7 +59,7 @@ def test_invalid_envelope_exits_2_listing_every_problem(tmp_path, capsys, nowher
 
 def test_semantic_problems_are_reported_too(tmp_path, capsys, nowhere):
     """Cross-field rules run as in the app: an id property must name a field."""
-    envelope = json.loads(EXAMPLE.read_text())
+    envelope = doc_example()
     envelope["definition"]["idPropertyNames"] = ["testInteractionType6358"]
 
     code = main(
@@ -74,7 +74,7 @@ def test_missing_defaults_name_the_setting(tmp_path, capsys, nowhere):
     """Without DEFAULT_SUBSCRIPTION_ID the target must name its subscription, and it says so."""
     settings = _settings(tmp_path, DEFAULT_RESOURCE_GROUP="rg")
 
-    code = main([str(EXAMPLE), "--settings", str(settings), "--url", nowhere])
+    code = main([str(EXAMPLE_FILE), "--settings", str(settings), "--url", nowhere])
 
     assert code == EXIT_USAGE
     assert "set the DEFAULT_SUBSCRIPTION_ID setting" in capsys.readouterr().err
@@ -106,7 +106,7 @@ def test_missing_request_file_exits_2(tmp_path, capsys):
 
 
 def test_named_settings_file_must_exist(tmp_path, capsys):
-    code = main([str(EXAMPLE), "--settings", str(tmp_path / "absent.json")])
+    code = main([str(EXAMPLE_FILE), "--settings", str(tmp_path / "absent.json")])
 
     assert code == EXIT_USAGE
     assert "cannot use the settings file" in capsys.readouterr().err
@@ -126,7 +126,7 @@ def test_path_without_its_connection_settings_exits_2(tmp_path, capsys, via, nam
         DEFAULT_RESOURCE_GROUP="rg",
     )
 
-    code = main([str(EXAMPLE), "--via", via, "--settings", str(settings)])
+    code = main([str(EXAMPLE_FILE), "--via", via, "--settings", str(settings)])
 
     assert code == EXIT_USAGE
     assert names in capsys.readouterr().err
@@ -134,7 +134,7 @@ def test_path_without_its_connection_settings_exits_2(tmp_path, capsys, via, nam
 
 def test_valid_request_to_an_absent_app_exits_1_saying_so(capsys, nowhere):
     """A valid file gets as far as sending; the unreachable app is a plain message."""
-    code = main([str(EXAMPLE), "--settings", str(SAMPLE_SETTINGS), "--url", nowhere])
+    code = main([str(EXAMPLE_FILE), "--settings", str(SAMPLE_SETTINGS), "--url", nowhere])
 
     assert code == EXIT_FAILED
     assert f"cannot reach the function app at {nowhere}" in capsys.readouterr().err

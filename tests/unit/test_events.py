@@ -20,7 +20,7 @@ from shared.events import (
     rejection_event,
 )
 from shared.models import Target
-from shared.operation import OperationInput, OperationResult, OperationStatus
+from shared.operation import OperationInput, OperationResult, OperationStatus, Source
 from shared.problems import MAX_LISTED_PROBLEMS, Problem
 from tests.examples import DOC_RESOURCE_GROUP as RESOURCE_GROUP
 from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
@@ -164,17 +164,39 @@ class TestCompletionEvent:
         assert event.data.duration_seconds == seconds
 
 
+REJECTED_TARGET = Target.model_validate(
+    {
+        "subscriptionId": SUBSCRIPTION,
+        "resourceGroup": RESOURCE_GROUP,
+        "hub": "hub1",
+        "interactionName": "WebVisit",
+    }
+)
+
+
+def rejection(
+    *,
+    target: Target | None = REJECTED_TARGET,
+    source: Source = "queue",
+    request_id: str | None = None,
+    problems: tuple[Problem, ...] = PROBLEMS,
+    event_id: str = "rej-1",
+) -> CompletionEvent:
+    """A rejection event received at T0 (by default with a target); tests vary what they check."""
+    return rejection_event(
+        event_id=event_id,
+        problems=problems,
+        source=source,
+        received_at=T0,
+        target=target,
+        request_id=request_id,
+    )
+
+
 class TestRejectionEvent:
     def test_without_a_target_the_subject_is_the_fallback(self) -> None:
         """A message whose target is unreadable is announced under interactions/rejected."""
-        event = rejection_event(
-            event_id="rej-1",
-            problems=PROBLEMS,
-            source="eventgrid",
-            received_at=T0,
-            target=None,
-            request_id=None,
-        )
+        event = rejection(target=None, source="eventgrid")
         assert event.subject == "interactions/rejected"
         assert event.event_type == "CustomerInsights.InteractionType.ProvisioningRejected"
         assert (event.id, event.event_time) == ("rej-1", T0)
@@ -185,14 +207,7 @@ class TestRejectionEvent:
     def test_with_a_target_the_subject_and_fields_name_it(self) -> None:
         """A salvaged target gives the usual subject and fills the resource fields."""
         target = operation().target
-        event = rejection_event(
-            event_id="rej-1",
-            problems=PROBLEMS,
-            source="queue",
-            received_at=T0,
-            target=target,
-            request_id="req-7",
-        )
+        event = rejection(target=target, request_id="req-7")
         assert event.subject == "hubs/sdkTestHub/interactions/TestProfileType396"
         data = data_json(event)
         assert (data["resourceId"], data["hub"], data["interactionName"]) == (
@@ -205,14 +220,7 @@ class TestRejectionEvent:
 
     def test_data_lists_every_problem_and_no_operation(self) -> None:
         """The rejection carries all problems, outcome Rejected, and no operation or timing."""
-        event = rejection_event(
-            event_id="rej-1",
-            problems=PROBLEMS,
-            source="queue",
-            received_at=T0,
-            target=None,
-            request_id="req-7",
-        )
+        event = rejection(target=None, request_id="req-7")
         data = data_json(event)
         assert data["problems"] == [problem.model_dump() for problem in PROBLEMS]
         assert data["problemCount"] == len(PROBLEMS)
@@ -228,14 +236,7 @@ class TestRejectionEvent:
             Problem(path=f"$.fields[{n}].fieldType", message="x" * 1000, code="bad")
             for n in range(60_000)
         )
-        event = rejection_event(
-            event_id="rej-2",
-            problems=many,
-            source="eventgrid",
-            received_at=T0,
-            target=None,
-            request_id=None,
-        )
+        event = rejection(target=None, source="eventgrid", problems=many, event_id="rej-2")
         data = data_json(event)
         assert len(data["problems"]) == MAX_LISTED_PROBLEMS
         assert data["problemCount"] == 60_000
@@ -246,25 +247,6 @@ class TestRejectionEvent:
 def completion() -> CompletionEvent:
     """A failed completion event with a nested error."""
     return completion_event(operation(), result(OperationStatus.FAILED, error=ERROR))
-
-
-def rejection() -> CompletionEvent:
-    """A rejection event with a target."""
-    return rejection_event(
-        event_id="rej-1",
-        problems=PROBLEMS,
-        source="queue",
-        received_at=T0,
-        target=Target.model_validate(
-            {
-                "subscriptionId": SUBSCRIPTION,
-                "resourceGroup": RESOURCE_GROUP,
-                "hub": "hub1",
-                "interactionName": "WebVisit",
-            }
-        ),
-        request_id=None,
-    )
 
 
 class TestToOutputEvent:

@@ -13,7 +13,7 @@ from shared.models import ProvisioningRequest
 from shared.validation import decode_json, parse_envelope, parse_route_request
 from tests.examples import DOC_RESOURCE_GROUP as RESOURCE_GROUP
 from tests.examples import DOC_SUBSCRIPTION as SUBSCRIPTION
-from tests.examples import OTHER_SUBSCRIPTION, ROOT
+from tests.examples import OTHER_SUBSCRIPTION, ROOT, UNSET_FIELD_FLAGS, doc_example
 
 # The PUT request of the swagger example InteractionsCreateOrUpdate.json
 # (docs/contracts/arm-lro.md §3).
@@ -37,12 +37,7 @@ SPEC_REQUEST_PROPERTIES: dict[str, Any] = {
 
 # Field flags as the example 200 response reports them, plus the Get example's per-field rules.
 RESPONSE_FIELD_EXTRAS: dict[str, Any] = {
-    "isArray": False,
-    "isEnum": False,
-    "isFlagEnum": False,
-    "isImage": False,
-    "isLocalizedString": False,
-    "isName": False,
+    **UNSET_FIELD_FLAGS,
     "isRequired": True,
     "propertyId": "id1",
     "dataSourcePrecedenceRules": [],
@@ -190,7 +185,7 @@ class TestDecodeJson:
 class TestParseEnvelope:
     def test_doc_example_is_accepted_with_defaults(self) -> None:
         """examples/interaction.json validates, taking subscription and group from the settings."""
-        request = parse(load_example("interaction.json"))
+        request = parse(doc_example())
         assert request.target.model_dump() == {
             "subscription_id": SUBSCRIPTION,
             "resource_group": RESOURCE_GROUP,
@@ -357,7 +352,7 @@ class TestParseRouteRequest:
     def test_wrapped_example_matches_the_flat_envelope_example(self) -> None:
         """examples/interaction-wrapped.json on the PUT route equals the flat envelope example."""
         from_route = route(load_example("interaction-wrapped.json"))
-        from_envelope = parse(load_example("interaction.json"))
+        from_envelope = parse(doc_example())
         assert from_route == from_envelope
         assert from_route.definition_hash() == from_envelope.definition_hash()
 
