@@ -18,6 +18,7 @@ from devhost.storage import QueueClients, StorageSettingError
 from emulators.common.tokens import TokenSigner
 from emulators.identity import IdentityEmulator
 from emulators.stack import EmulatorStack
+from shared.names import REQUEST_QUEUE
 
 CONNECTION = "COMPLETION_TOPIC"
 BINDING = Binding(
@@ -154,7 +155,7 @@ class TestIdentityBasedStorage:
         async def run() -> tuple[str, object]:
             queues = QueueClients(settings)
             try:
-                client = queues.queue(None, "interaction-requests")
+                client = queues.queue(None, REQUEST_QUEUE)
                 return client.url, client.credential
             finally:
                 await queues.close()

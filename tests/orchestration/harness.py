@@ -21,7 +21,7 @@ from devhost.bindings import event_grid_trigger, queue_trigger
 from devhost.durable import VirtualClock
 from devhost.host_thread import HostThread
 from emulators.testing import EmulatorStack
-from shared.names import EVENTGRID_INTAKE, QUEUE_INTAKE
+from shared.names import EVENTGRID_INTAKE, QUEUE_INTAKE, REJECTED_QUEUE, STORAGE_CONNECTION
 
 
 @dataclass(frozen=True)
@@ -192,8 +192,8 @@ class AppUnderTest:
         from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
         queue = QueueClient.from_connection_string(
-            self.stack.settings()["AzureWebJobsStorage"],
-            "interaction-requests-rejected",
+            self.stack.settings()[STORAGE_CONNECTION],
+            REJECTED_QUEUE,
             message_decode_policy=TextBase64DecodePolicy(),
         )
         return [json.loads(m.content) for m in queue.peek_messages(max_messages=32)]
