@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
-from shared.problems import Problem, summary
+from shared.problems import Problem, cut, summary
 
 if TYPE_CHECKING:
     from shared.operation import OperationView
@@ -118,11 +118,6 @@ def utf16_units(error: ErrorObject) -> int:
     """The error's JSON size as the Durable extension measures custom status: UTF-16 units."""
     text = json.dumps(error.model_dump(mode="json"), ensure_ascii=False)
     return len(text.encode("utf-16-le")) // 2
-
-
-def cut(text: str, limit: int) -> str:
-    """`text`, cut to `limit` characters with an ellipsis when it is longer."""
-    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
 # The name is the contract the intakes were written against, hence no "Error" suffix.

@@ -509,8 +509,8 @@ def _retry(
 def _poll_wait(state: LroState) -> timedelta:
     # The last server-given interval wins, even when this reply named none (ARM often sends
     # Retry-After only on the first 202). Without one, the configured interval holds steady:
-    # doubling cost minutes of detection lag on long provisionings (issue 9), and the read
-    # budget is guarded below, not by stretching every operation's waits.
+    # doubling cost minutes of detection lag on long provisionings, and the read budget is
+    # guarded below, not by stretching every operation's waits.
     if state.last_retry_after is not None:
         wait = state.last_retry_after
     else:

@@ -110,8 +110,9 @@ InteractionName = Annotated[
 RequestId = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_printable)]
 
 # Free-form names (fields, participants, profile types, property references). The swagger
-# declares no bound on them; its longest declared name is 512 (relationshipName, contract §3),
-# so no real definition needs more. Control characters (C0, DEL, C1) have no place in a name.
+# declares no bound on them; its longest declared name is 512 (relationshipName,
+# docs/contracts/arm-lro.md §2), so no real definition needs more. Control characters (C0,
+# DEL, C1) have no place in a name.
 MAX_NAME_LENGTH = 512
 _CONTROL_RANGES = r"\x00-\x1f\x7f-\x9f"
 _CONTROL_CHARACTER = re.compile(f"[{_CONTROL_RANGES}]")

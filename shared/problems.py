@@ -83,13 +83,14 @@ def dead_letter_record(
 def listed(problems: Sequence[Problem]) -> list[Problem]:
     """The problems an error body or a rejection event carries: the first few, texts cut."""
     return [
-        Problem(path=_cut(problem.path), message=_cut(problem.message), code=problem.code)
+        Problem(path=cut(problem.path), message=cut(problem.message), code=problem.code)
         for problem in problems[:MAX_LISTED_PROBLEMS]
     ]
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_PROBLEM_TEXT else text[: MAX_PROBLEM_TEXT - 1] + "…"
+def cut(text: str, limit: int = MAX_PROBLEM_TEXT) -> str:
+    """`text`, cut to `limit` characters with an ellipsis when it is longer."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
 def fit_to_queue(record: dict[str, Any]) -> dict[str, Any]:
@@ -143,8 +144,7 @@ def summary(problems: Sequence[Problem]) -> str:
     """One line naming the count and the first few problems."""
     count = len(problems)
     listed = "; ".join(
-        f"{_cut(problem.path)}: {_cut(problem.message)}"
-        for problem in problems[:_PROBLEMS_IN_DETAIL]
+        f"{cut(problem.path)}: {cut(problem.message)}" for problem in problems[:_PROBLEMS_IN_DETAIL]
     )
     more = count - _PROBLEMS_IN_DETAIL
     tail = f"; and {more} more" if more > 0 else ""

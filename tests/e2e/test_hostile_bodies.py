@@ -1,4 +1,4 @@
-"""Hostile bodies on every HTTP intake answer 4xx with a small problem (issue 8, findings 3, 7)."""
+"""Hostile bodies on every HTTP intake answer 4xx with a small problem, never a 5xx."""
 
 from __future__ import annotations
 

@@ -621,7 +621,7 @@ _NAME_CASES = [
 
 
 class TestNamesAndNumbers:
-    """Issue 8, finding 2: names non-empty, short and printable; numbers in the spec's range."""
+    """Names non-empty, short and printable; numbers in the spec's range."""
 
     @pytest.mark.parametrize(
         ("value", "code"),
